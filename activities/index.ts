@@ -1,0 +1,11 @@
+import type { Config } from '../domain/config';
+import { createDeliveryActivities } from './delivery';
+import { createDeliveryAgent } from './http-agent';
+
+/** All activities of the worker, built from its configuration (the only place with I/O). */
+export function createActivities(config: Config) {
+  const dispatcher = createDeliveryAgent(config.delivery);
+  return createDeliveryActivities({ dispatcher, backoffScale: config.delivery.backoffScale });
+}
+
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Config } from '../domain/config';
+import {
+  batchIdSchema,
+  batchStatusSchema,
+  createSubscriptionSchema,
+  eventsRequestSchema,
+  MAX_EVENT_BYTES,
+  partnerIdSchema,
+  patchSubscriptionSchema,
+  subscriptionIdSchema,
+  type EventInput,
+  type WebhookEvent,
+} from '../domain/schema';
+import { subscriptionWorkflowId } from '../workflows/ids';
+import { eventsSignal } from '../workflows/messages';
+import { bearerAuth } from './auth';
+import { BatchStore } from './batch-store';
+import { endpointProblem } from './endpoint-policy';
+import { EventRouter } from './event-router';
+import { badRequest, ProblemError, tooLarge, unavailable } from './problem';
+import { SubscriptionStore } from './subscription-store';
+import { isGoneError, isUnavailableError } from './temporal-errors';
+import { parseJsonBody, parseParam } from './validation';
+
+/** Requests larger than this are refused with 413; it also bounds one signal's payload. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface AppDeps {
+  client: Client;
+  config: Config;
+  /** Bearer token for /v1. */
+  token: string;
+}
+
+/** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
+export function createApp({ client, config, token }: AppDeps) {
+  const subscriptions = new SubscriptionStore(client, config);
+  const batches = new BatchStore(client, config);
+  const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
+  const createSchema = createSubscriptionSchema(config.batching.maxEventsLimit);
+  const patchSchema = patchSubscriptionSchema(config.batching.maxEventsLimit);
+
+  const checkEndpoint = (url: string | undefined) => {
+    if (url === undefined) return;
+    const problem = endpointProblem(url, config.delivery);
+    if (problem) throw badRequest(`body.url: ${problem}`, [{ path: 'body.url', message: problem }]);
+  };
+
+  const partners = new Hono()
+    .post('/:partnerId/subscriptions', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const input = await parseJsonBody(c, createSchema);
+      checkEndpoint(input.url);
+      const view = await subscriptions.create(partnerId, input);
+      router.noteSaved(partnerId, view);
+      return c.json(view, 201);
+    })
+    .get('/:partnerId/subscriptions', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      return c.json({ subscriptions: await subscriptions.list(partnerId) });
+    })
+    .get('/:partnerId/subscriptions/:id', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const id = parseParam(subscriptionIdSchema, c.req.param('id'), 'id');
+      return c.json(await subscriptions.get(partnerId, id));
+    })
+    .patch('/:partnerId/subscriptions/:id', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const id = parseParam(subscriptionIdSchema, c.req.param('id'), 'id');
+      const patch = await parseJsonBody(c, patchSchema);
+      checkEndpoint(patch.url);
+      if (patch.eventTypes) patch.eventTypes = [...new Set(patch.eventTypes)];
+      const view = await subscriptions.update(partnerId, id, patch);
+      router.noteSaved(partnerId, view);
+      return c.json(view);
+    })
+    .delete('/:partnerId/subscriptions/:id', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const id = parseParam(subscriptionIdSchema, c.req.param('id'), 'id');
+      await subscriptions.delete(partnerId, id);
+      router.noteRemoved(partnerId, id);
+      return c.body(null, 204);
+    })
+    .get('/:partnerId/subscriptions/:id/batches', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const id = parseParam(subscriptionIdSchema, c.req.param('id'), 'id');
+      const status = parseParam(batchStatusSchema.optional(), c.req.query('status'), 'status');
+      await subscriptions.get(partnerId, id).catch(async (err: unknown) => {
+        // A deleted subscription's batches stay listable while it has any.
+        if (!(err instanceof ProblemError && err.status === 404)) throw err;
+        if ((await batches.list(partnerId, id)).length === 0) throw err;
+      });
+      return c.json({ batches: await batches.list(partnerId, id, status) });
+    })
+    .post('/:partnerId/events', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const body = await parseJsonBody(c, eventsRequestSchema);
+      const events = (Array.isArray(body) ? body : [body]).map(toWebhookEvent);
+      const counts = await routeAndSignal(partnerId, events);
+      return c.json({ events: events.map((event, i) => ({ id: event.id, subscriptions: counts[i] })) }, 202);
+    });
+
+  const batchRoutes = new Hono()
+    .get('/:batchId', async (c) => {
+      const batchId = parseParam(batchIdSchema, c.req.param('batchId'), 'batchId');
+      return c.json(await batches.get(batchId));
+    })
+    .post('/:batchId/redeliver', async (c) => {
+      const batchId = parseParam(batchIdSchema, c.req.param('batchId'), 'batchId');
+      await batches.redeliver(batchId);
+      return c.json({ batchId, status: 'pending' }, 202);
+    });
+
+  /**
+   * Signals each subscription the events routed to it, in acceptance order, and resolves only
+   * once Temporal has recorded every signal: the 202 then means nothing can be lost.
+   * Answers, for each event, how many subscriptions it was routed to.
+   */
+  async function routeAndSignal(partnerId: string, events: WebhookEvent[]): Promise<number[]> {
+    const bySubscription = new Map<string, { indexes: number[]; events: WebhookEvent[] }>();
+    for (const [index, event] of events.entries()) {
+      for (const subscriptionId of await router.subscriptionsFor(partnerId, event.type)) {
+        let group = bySubscription.get(subscriptionId);
+        if (!group) bySubscription.set(subscriptionId, (group = { indexes: [], events: [] }));
+        group.indexes.push(index);
+        group.events.push(event);
+      }
+    }
+    const counts = events.map(() => 0);
+    await Promise.all(
+      [...bySubscription].map(async ([subscriptionId, group]) => {
+        try {
+          await client.workflow
+            .getHandle(subscriptionWorkflowId(partnerId, subscriptionId))
+            .signal(eventsSignal, { events: group.events });
+        } catch (err) {
+          if (!isGoneError(err)) throw err;
+          router.noteRemoved(partnerId, subscriptionId);
+          return;
+        }
+        for (const index of group.indexes) counts[index]!++;
+      }),
+    );
+    return counts;
+  }
+
+  const v1 = new Hono()
+    .use(bearerAuth(token))
+    .route('/partners', partners)
+    .route('/batches', batchRoutes);
+
+  const app = new Hono()
+    .use(
+      bodyLimit({
+        maxSize: MAX_REQUEST_BYTES,
+        onError: () => {
+          throw tooLarge(`the request body is larger than ${MAX_REQUEST_BYTES} bytes`);
+        },
+      }),
+    )
+    .get('/healthz', async (c) => {
+      try {
+        await client.connection.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({}));
+        return c.json({ status: 'ok' });
+      } catch {
+        return c.json({ status: 'unavailable', detail: 'Temporal is not reachable' }, 503);
+      }
+    })
+    .route('/v1', v1);
+
+  app.notFound(() => {
+    throw new ProblemError(404, 'Not Found', 'no such route');
+  });
+  app.onError((err, c) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500) console.error('api: request failed:', err);
+    return c.body(JSON.stringify(problem), problem.status as 400, { 'content-type': 'application/problem+json' });
+  });
+  return app;
+}
+
+function toWebhookEvent(input: EventInput): WebhookEvent {
+  const event = {
+    id: input.id ?? randomUUID(),
+    createdAt: input.createdAt ? new Date(input.createdAt).toISOString() : new Date().toISOString(),
+    type: input.type,
+    data: input.data,
+  };
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
+    throw tooLarge(`event ${event.id} is larger than ${MAX_EVENT_BYTES} bytes`);
+  }
+  return event;
+}
+
+function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err;
+  if (err instanceof HTTPException) return new ProblemError(err.status, 'HTTP Error', err.message);
+  if (isUnavailableError(err)) return unavailable('Temporal is not reachable; nothing was recorded, try again');
+  return new ProblemError(500, 'Internal Server Error', 'the request failed; see the API log');
+}

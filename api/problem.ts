@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+
+/**
+ * RFC 9457 problem details. Every error the API answers is one of these, as
+ * `application/problem+json`; the root `onError` in app.ts is the only place that renders them.
+ */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+
+  toJSON() {
+    const slug = this.title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    return {
+      type: `urn:problem:webhooks:${slug}`,
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) => new ProblemError(400, 'Bad Request', detail, errors);
+export const unauthorized = (detail: string) => new ProblemError(401, 'Unauthorized', detail);
+export const notFound = (detail: string) => new ProblemError(404, 'Not Found', detail);
+export const conflict = (detail: string) => new ProblemError(409, 'Conflict', detail);
+export const tooLarge = (detail: string) => new ProblemError(413, 'Payload Too Large', detail);
+export const unavailable = (detail: string) => new ProblemError(503, 'Service Unavailable', detail);
+
+export function validationProblem(error: z.ZodError, where = 'body'): ProblemError {
+  const errors = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return badRequest(`invalid request ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}

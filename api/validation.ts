@@ -1,0 +1,23 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { badRequest, validationProblem } from './problem';
+
+/** Reads a JSON body and validates it, or throws the 400 problem that says which fields are wrong. */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw badRequest('the request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw validationProblem(parsed.error);
+  return parsed.data;
+}
+
+/** Validates a path or query parameter. */
+export function parseParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationProblem(parsed.error, name);
+  return parsed.data;
+}

@@ -1,0 +1,42 @@
+/**
+ * The retry schedule: the one place that says when a failed delivery is tried again.
+ *
+ * Polynomial backoff: the wait after failed attempt n (n = 1..25) is 25 s × n³.
+ * 26 attempts in all; the 25 waits add up to 25 s × (25·26/2)² = 2,640,625 s ≈ 30.56 days,
+ * inside the contract's 29–31 days. The first retries come quickly (25 s, 3 min 20 s, 11 min 15 s),
+ * the last ones days apart.
+ */
+export const MAX_ATTEMPTS = 26;
+const WAIT_UNIT_MS = 25_000;
+const DEGREE = 3;
+
+/** Wait in milliseconds after failed attempt `attempt` (1-based), before `DELIVERY_BACKOFF_SCALE`. */
+export function retryWaitMs(attempt: number): number {
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt >= MAX_ATTEMPTS) {
+    throw new RangeError(`no retry follows attempt ${attempt}`);
+  }
+  return WAIT_UNIT_MS * attempt ** DEGREE;
+}
+
+/** The wait after failed attempt `attempt`, scaled (a staging or test knob), at least 1 ms. */
+export function scaledRetryWaitMs(attempt: number, scale: number): number {
+  return Math.max(1, Math.round(retryWaitMs(attempt) * scale));
+}
+
+export interface ScheduleRow {
+  attempt: number;
+  /** Wait before this attempt (0 for the first). */
+  waitMs: number;
+  /** Time from the first attempt to this one. */
+  offsetMs: number;
+}
+
+/** The whole schedule, attempt by attempt: what docs/ shows as a table and tests compare against. */
+export function retrySchedule(scale = 1): ScheduleRow[] {
+  const rows: ScheduleRow[] = [{ attempt: 1, waitMs: 0, offsetMs: 0 }];
+  for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
+    const waitMs = scaledRetryWaitMs(attempt - 1, scale);
+    rows.push({ attempt, waitMs, offsetMs: rows[rows.length - 1]!.offsetMs + waitMs });
+  }
+  return rows;
+}

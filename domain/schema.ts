@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * One schema module, shared by the API (request validation) and the workflows (their inputs are
+ * the `z.infer` types below). Bounds come from the contract.
+ */
+export const PARTNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const WINDOW_MS_MIN = 1_000;
+export const WINDOW_MS_MAX = 60_000;
+export const WINDOW_MS_DEFAULT = 1_000;
+export const MAX_EVENTS_PER_REQUEST = 1_000;
+export const MAX_EVENT_TYPES = 100;
+export const MAX_URL_LENGTH = 2_048;
+/** A single event's serialized size limit; keeps a batch of 100 well inside Temporal's 2 MB payload limit. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
+export const partnerIdSchema = z.string().regex(PARTNER_ID_PATTERN, 'partnerId must match [A-Za-z0-9_-]{1,64}');
+export const subscriptionIdSchema = z.uuid();
+export const batchIdSchema = z.uuid();
+
+export const eventTypeSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'event types are printable ASCII without spaces');
+
+export function batchingSchema(maxEventsLimit: number) {
+  return z.strictObject({
+    windowMs: z.number().int().min(WINDOW_MS_MIN).max(WINDOW_MS_MAX).optional(),
+    maxEvents: z.number().int().min(1).max(maxEventsLimit).optional(),
+  });
+}
+
+const urlSchema = z.url().max(MAX_URL_LENGTH);
+
+export function createSubscriptionSchema(maxEventsLimit: number) {
+  return z.strictObject({
+    url: urlSchema,
+    eventTypes: z.array(eventTypeSchema).min(1).max(MAX_EVENT_TYPES),
+    batching: batchingSchema(maxEventsLimit).optional(),
+  });
+}
+
+export function patchSubscriptionSchema(maxEventsLimit: number) {
+  return z
+    .strictObject({
+      url: urlSchema.optional(),
+      eventTypes: z.array(eventTypeSchema).min(1).max(MAX_EVENT_TYPES).optional(),
+      batching: batchingSchema(maxEventsLimit).optional(),
+    })
+    .refine((patch) => Object.keys(patch).length > 0, 'give at least one of url, eventTypes, batching');
+}
+
+export const eventInputSchema = z.strictObject({
+  type: eventTypeSchema,
+  data: z.record(z.string(), z.unknown()),
+  id: z.uuid().optional(),
+  createdAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const eventsRequestSchema = z.union([
+  eventInputSchema,
+  z.array(eventInputSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
+]);
+
+export const batchStatusSchema = z.enum(['pending', 'delivered', 'failed']);
+
+export type EventInput = z.infer<typeof eventInputSchema>;
+export type BatchStatus = z.infer<typeof batchStatusSchema>;
+
+/** An accepted event, exactly as it appears in a delivered payload. */
+export interface WebhookEvent {
+  id: string;
+  createdAt: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface Batching {
+  windowMs: number;
+  maxEvents: number;
+}
+
+/** What a subscription is configured with; `PATCH` changes any part of it. */
+export interface SubscriptionConfig {
+  url: string;
+  eventTypes: string[];
+  batching: Batching;
+}
+
+export interface SubscriptionConfigPatch {
+  url?: string;
+  eventTypes?: string[];
+  batching?: Partial<Batching>;
+}

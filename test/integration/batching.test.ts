@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../domain/config';
+import type { BatchPayload } from '../../domain/payload';
+import type { deliveryWorkflow, DeliveryWorkflowInput } from '../../workflows/delivery';
+import { batchWorkflowId } from '../../workflows/ids';
+import { eventsSignal, stateQuery } from '../../workflows/messages';
+import { subscriptionIdKey } from '../../workflows/search-attributes';
+import { Receiver } from '../support/receiver';
+import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
+import { eventually, startDevServer } from '../support/temporal';
+
+/** The batching workflow against a real Temporal dev server, delivering to a real local receiver. */
+describe('subscription workflow on a real Temporal server', () => {
+  let env: TestWorkflowEnvironment;
+  let config: Config;
+  let worker: Worker;
+  let running: Promise<void>;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    env = await startDevServer();
+    config = testConfig();
+    worker = await createTestWorker(env, config);
+    running = worker.run();
+    receiver = await Receiver.start();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await receiver?.close();
+    await env?.teardown();
+  });
+
+  beforeEach(() => {
+    receiver.requests.length = 0;
+    receiver.responder = () => 200;
+  });
+
+  const bodiesFor = (subscriptionPath: string) =>
+    receiver.requests.filter((r) => r.path === subscriptionPath).map((r) => JSON.parse(r.body) as BatchPayload);
+
+  it('cuts a batch as soon as the pending events reach maxEvents', async () => {
+    const path = '/count';
+    const { handle } = await startSubscription(env, config, {
+      url: receiver.url(path),
+      eventTypes: ['user.created'],
+      batching: { windowMs: 60_000, maxEvents: 3 },
+    });
+    const events = [makeEvent(), makeEvent(), makeEvent(), makeEvent()];
+    for (const event of events) await handle.signal(eventsSignal, { events: [event] });
+
+    const [batch] = await eventually(() => (bodiesFor(path).length >= 1 ? bodiesFor(path) : undefined));
+    expect(batch!.count).toBe(3);
+    expect(batch!.events.map((e) => e.id)).toEqual(events.slice(0, 3).map((e) => e.id));
+    // The fourth event waits for the next count or window: it is still pending, not sent.
+    expect((await handle.query(stateQuery)).pendingEvents).toBe(1);
+    expect(bodiesFor(path)).toHaveLength(1);
+  });
+
+  it('cuts a batch when windowMs has passed since the last batch was created', async () => {
+    const path = '/window';
+    const { handle, createdAt } = await startSubscription(env, config, {
+      url: receiver.url(path),
+      eventTypes: ['user.created'],
+      batching: { windowMs: 1_000, maxEvents: 100 },
+    });
+    const events = [makeEvent(), makeEvent()];
+    await handle.signal(eventsSignal, { events });
+
+    const [batch] = await eventually(() => (bodiesFor(path).length >= 1 ? bodiesFor(path) : undefined));
+    expect(batch!.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    // The window counts from the subscription's creation: the batch is not cut before it has passed.
+    expect(Date.parse(batch!.timestamp) - Date.parse(createdAt)).toBeGreaterThanOrEqual(1_000);
+
+    // An event arriving after a full window since the last cut goes out at once, in its own batch.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const late = makeEvent();
+    await handle.signal(eventsSignal, { events: [late] });
+    const bodies = await eventually(() => (bodiesFor(path).length >= 2 ? bodiesFor(path) : undefined));
+    expect(bodies[1]!.events.map((e) => e.id)).toEqual([late.id]);
+    expect(Date.parse(bodies[1]!.timestamp) - Date.parse(batch!.timestamp)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('never cuts an empty batch', async () => {
+    const path = '/empty';
+    const { handle, subscriptionId } = await startSubscription(env, config, {
+      url: receiver.url(path),
+      eventTypes: ['user.created'],
+      batching: { windowMs: 1_000, maxEvents: 100 },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await handle.signal(eventsSignal, { events: [makeEvent()] });
+    await eventually(() => (bodiesFor(path).length >= 1 ? true : undefined));
+    // Three more windows pass with nothing pending.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    expect(bodiesFor(path)).toHaveLength(1);
+    const started = await env.client.workflow.count(
+      `WorkflowType = 'deliveryWorkflow' AND ${subscriptionIdKey.name} = '${subscriptionId}'`,
+    );
+    expect(started.count).toBe(1);
+    expect((await handle.query(stateQuery)).pendingEvents).toBe(0);
+  });
+
+  it("records the exact payload in the batch workflow's history and sends those bytes on every attempt", async () => {
+    const path = '/retry';
+    receiver.responder = (_request, index) => (index < 2 ? 500 : 200);
+    const { handle } = await startSubscription(env, config, {
+      url: receiver.url(path),
+      eventTypes: ['user.created'],
+      batching: { windowMs: 1_000, maxEvents: 2 },
+    });
+    await handle.signal(eventsSignal, { events: [makeEvent('user.created', { emoji: 'ü 🚀' }), makeEvent()] });
+
+    const attempts = await eventually(() => (receiver.requests.length >= 3 ? receiver.requests : undefined));
+    const batchId = (JSON.parse(attempts[0]!.body) as BatchPayload).batch_id;
+    expect(new Set(attempts.map((a) => a.sha256)).size).toBe(1);
+
+    const batch = env.client.workflow.getHandle<typeof deliveryWorkflow>(batchWorkflowId(batchId));
+    const result = await batch.result();
+    expect(result).toMatchObject({ attempts: 3, status: 200 });
+    const history = await batch.fetchHistory();
+    const payloads = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const input = defaultPayloadConverter.fromPayload<DeliveryWorkflowInput>(payloads[0]!);
+    expect(createHash('sha256').update(input.body).digest('hex')).toBe(attempts[0]!.sha256);
+  });
+});

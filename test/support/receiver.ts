@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  sha256: string;
+  receivedAt: number;
+}
+
+/** Decides the status of each request; the default answers 200. */
+export type Responder = (request: ReceivedRequest, index: number) => number;
+
+/**
+ * A real local webhook receiver (HTTP, or HTTPS with the given certificates) that records every
+ * request it gets, so tests assert on what a partner would see.
+ */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  responder: Responder = () => 200;
+  private server!: Server;
+
+  static async start(options: { https?: HttpsOptions } = {}): Promise<Receiver> {
+    const receiver = new Receiver();
+    const handler = receiver.handle.bind(receiver);
+    receiver.server = options.https ? createHttpsServer(options.https, handler) : createServer(handler);
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    receiver.scheme = options.https ? 'https' : 'http';
+    return receiver;
+  }
+
+  private scheme = 'http';
+
+  url(path = '/hook'): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `${this.scheme}://127.0.0.1:${port}${path}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const request: ReceivedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: raw.toString('utf8'),
+        sha256: createHash('sha256').update(raw).digest('hex'),
+        receivedAt: Date.now(),
+      };
+      const index = this.requests.push(request) - 1;
+      const status = this.responder(request, index);
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status >= 200 && status < 300 ? 'ok' : `refused with ${status}`);
+    });
+  }
+}

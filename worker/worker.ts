@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../domain/config';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Builds the worker that runs both workflows and the delivery activity on the configured task queue. */
+export async function createWorker(
+  config: Config,
+  connection: NativeConnection,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath,
+    activities: createActivities(config),
+    ...overrides,
+  });
+}

@@ -1,0 +1,60 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { MAX_ATTEMPTS } from '../domain/schedule';
+import type { DeliveryActivities } from '../activities';
+
+export interface DeliveryWorkflowInput {
+  batchId: string;
+  partnerId: string;
+  subscriptionId: string;
+  url: string;
+  createdAt: string;
+  eventCount: number;
+  /** The exact request body, built once when the batch was cut. Every attempt sends these bytes. */
+  body: string;
+}
+
+/** The memo on a batch workflow, for listing batches without reading each history. */
+export type BatchMemo = {
+  batch: { createdAt: string; eventCount: number };
+};
+
+export interface DeliveryWorkflowResult {
+  deliveredAt: string;
+  attempts: number;
+  status: number;
+}
+
+/**
+ * Every failed attempt sets its own next delay (`nextRetryDelay`, from domain/schedule.ts); the
+ * intervals below only apply if the worker dies mid-attempt. No schedule-to-close timeout: it
+ * would cut the 30 days short.
+ */
+const { deliverBatch } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    maximumAttempts: MAX_ATTEMPTS,
+    initialInterval: '25 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 days',
+  },
+});
+
+/** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
+export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
+  try {
+    const outcome = await deliverBatch({ batchId: input.batchId, url: input.url, body: input.body });
+    return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status };
+  } catch (err) {
+    if (err instanceof ActivityFailure) {
+      const last = err.cause;
+      throw ApplicationFailure.create({
+        type: 'BatchDeliveryFailed',
+        message: `delivery failed after ${MAX_ATTEMPTS} attempts: ${last?.message ?? err.message}`,
+        details: last instanceof ApplicationFailure ? (last.details ?? undefined) : undefined,
+        nonRetryable: true,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

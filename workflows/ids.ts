@@ -1,0 +1,11 @@
+/**
+ * Workflow IDs are business keys an operator can type into the Web UI.
+ * `:` cannot occur in a partnerId, so the parts never run together.
+ */
+export function subscriptionWorkflowId(partnerId: string, subscriptionId: string): string {
+  return `subscription:${partnerId}:${subscriptionId}`;
+}
+
+export function batchWorkflowId(batchId: string): string {
+  return `batch:${batchId}`;
+}

@@ -1,0 +1,3 @@
+/** The workflows this project's worker runs. Deterministic code only: all I/O lives in activities/. */
+export { subscriptionWorkflow } from './subscription';
+export { deliveryWorkflow } from './delivery';

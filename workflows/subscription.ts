@@ -1,0 +1,113 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  upsertMemo,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { decideBatch } from '../domain/batching';
+import { buildPayloadBody } from '../domain/payload';
+import type { WebhookEvent } from '../domain/schema';
+import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
+import { batchWorkflowId } from './ids';
+import { configureUpdate, deleteUpdate, eventsSignal, stateQuery, type SubscriptionMemo } from './messages';
+import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
+import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
+
+export type { SubscriptionWorkflowInput } from './subscription-state';
+
+/**
+ * One long-lived workflow per subscription: collects signalled events and cuts batches by the
+ * rule in domain/batching.ts; each batch becomes a child delivery workflow that outlives this run.
+ */
+export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<void> {
+  const sub = new SubscriptionState(input);
+
+  setHandler(eventsSignal, ({ events }) => sub.accept(events));
+  setHandler(
+    configureUpdate,
+    (patch) => {
+      sub.configure(patch, new Date().toISOString());
+      upsertMemo(memoOf(sub));
+      return sub.view();
+    },
+    {
+      validator: (_patch) => {
+        if (sub.deleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
+      },
+    },
+  );
+  setHandler(deleteUpdate, async () => {
+    sub.markDeleting();
+    await condition(() => sub.pending.length === 0);
+  });
+  setHandler(stateQuery, () => sub.view());
+
+  for (;;) {
+    const { maxEvents, windowMs } = sub.config.batching;
+    const now = Date.now();
+    const decision = sub.deleting
+      ? { cut: sub.pending.length > 0, size: Math.min(sub.pending.length, maxEvents), waitMs: null }
+      : decideBatch({ pendingCount: sub.pending.length, lastCutAt: sub.lastCutAt, now, windowMs, maxEvents });
+
+    if (decision.cut) {
+      await cutBatch(sub, sub.takeBatch(decision.size, now), now);
+      continue;
+    }
+    if (sub.deleting) {
+      // Events signalled while the delete update was running still go out in a last batch.
+      await condition(allHandlersFinished);
+      if (sub.pending.length === 0) return;
+      continue;
+    }
+    const info = workflowInfo();
+    if (sub.shouldContinueAsNew(info.historyLength, info.continueAsNewSuggested)) {
+      // Never from a handler, and only once every handler is done, so no update is cut off.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof subscriptionWorkflow>(sub.carryOver());
+    }
+    const seen = sub.wakeups;
+    const woken = () => sub.wakeups !== seen;
+    if (decision.waitMs === null) await condition(woken);
+    else await condition(woken, decision.waitMs);
+  }
+}
+
+async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number): Promise<void> {
+  const batchId = uuid4();
+  const createdAt = new Date(cutAt).toISOString();
+  const input: DeliveryWorkflowInput = {
+    batchId,
+    partnerId: sub.partnerId,
+    subscriptionId: sub.subscriptionId,
+    url: sub.config.url,
+    createdAt,
+    eventCount: events.length,
+    body: buildPayloadBody(batchId, createdAt, events),
+  };
+  await startChild(deliveryWorkflow, {
+    workflowId: batchWorkflowId(batchId),
+    args: [input],
+    // The batch's delivery goes on for up to 30 days, across this workflow's continue-as-new and deletion.
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    memo: { batch: { createdAt, eventCount: events.length } } satisfies BatchMemo,
+    staticSummary: `${events.length} event${events.length === 1 ? '' : 's'} for partner ${sub.partnerId} / subscription ${sub.subscriptionId}`,
+    typedSearchAttributes: [
+      { key: partnerIdKey, value: sub.partnerId },
+      { key: subscriptionIdKey, value: sub.subscriptionId },
+      { key: batchIdKey, value: batchId },
+      { key: eventCountKey, value: events.length },
+      { key: eventTypesKey, value: eventTypesForSearch(events.map((event) => event.type)) },
+    ],
+  });
+}
+
+export function memoOf(sub: SubscriptionState): SubscriptionMemo {
+  const { pendingEvents: _pending, status: _status, ...subscription } = sub.view();
+  return { subscription };
+}
