@@ -1,6 +1,6 @@
 import { WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Config } from '../domain/config';
 import type { BatchStatus } from '../domain/schema';
 import type { BatchMemo, DeliveryWorkflowInput, DeliveryWorkflowResult } from '../workflows/delivery';
@@ -26,7 +26,8 @@ export interface BatchDetail extends BatchSummary {
   payload: unknown;
 }
 
-type Failure = temporal.api.failure.v1.IFailure;
+type Failure = proto.temporal.api.failure.v1.IFailure;
+const { PendingActivityState } = proto.temporal.api.enums.v1;
 
 /** How many batches a listing returns at most, newest first. */
 export const BATCH_LIST_LIMIT = 500;
@@ -87,7 +88,7 @@ export class BatchStore {
     } else {
       const pending = description.raw.pendingActivities?.[0];
       if (pending) {
-        const started = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+        const started = pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
         detail.attempts = Math.max(0, (pending.attempt ?? 1) - (started ? 0 : 1));
         if (pending.lastFailure) detail.lastError = innermostMessage(pending.lastFailure);
       }
@@ -152,7 +153,7 @@ function summarize(execution: WorkflowExecutionInfo, partnerId: string, subscrip
   };
 }
 
-function decodeFirst<T>(payloads: temporal.api.common.v1.IPayload[] | null | undefined): T | undefined {
+function decodeFirst<T>(payloads: proto.temporal.api.common.v1.IPayload[] | null | undefined): T | undefined {
   const first = payloads?.[0];
   return first ? defaultPayloadConverter.fromPayload<T>(first) : undefined;
 }

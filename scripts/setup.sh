@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, and nothing that is already there: npm packages (from the lock file)
+# and the pinned Temporal binaries. Safe to run any number of times; fast when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "Installing npm packages ..." >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+bash scripts/install-temporal.sh

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from '../support/receiver';
+import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
+import { eventually, startDevServer } from '../support/temporal';
+
+/**
+ * The whole pipeline with every part real: the Temporal dev server from the installed binary, the
+ * worker and API processes started from their entry points, and a local receiver over HTTP.
+ */
+describe('end to end: API → Temporal → worker → receiver', () => {
+  const token = `e2e-${randomUUID()}`;
+  let env: TestWorkflowEnvironment;
+  let worker: ProjectProcess;
+  let api: ProjectProcess;
+  let receiver: Receiver;
+  let baseUrl: string;
+  let processEnv: Record<string, string>;
+
+  const call = async (method: string, path: string, body?: unknown, auth = true) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(auth ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, contentType: response.headers.get('content-type'), json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  };
+
+  beforeAll(async () => {
+    env = await startDevServer();
+    receiver = await Receiver.start();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    processEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      API_TOKEN: token,
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      DELIVERY_BACKOFF_SCALE: '0.0001',
+    };
+    worker = startProjectProcess('worker/main.ts', processEnv);
+    api = startProjectProcess('api/main.ts', processEnv);
+    await eventually(async () => ((await fetch(`${baseUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'the API');
+    await eventually(() => (worker.output().includes('polling') ? true : undefined), 60_000, 'the worker');
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await worker?.stop();
+    await receiver?.close();
+    await env?.teardown();
+  });
+
+  it('delivers posted events to the subscribed endpoint as one batch, exactly as the contract shapes it', async () => {
+    const partnerId = 'acme_e2e-1';
+    const created = await call('POST', `/v1/partners/${partnerId}/subscriptions`, {
+      url: receiver.url('/acme'),
+      eventTypes: ['user.created', 'user.updated'],
+      batching: { windowMs: 1_000, maxEvents: 3 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ partnerId, eventTypes: ['user.created', 'user.updated'], batching: { windowMs: 1_000, maxEvents: 3 } });
+    const subscriptionId = created.json!.id as string;
+
+    const explicitId = randomUUID();
+    const posted = await call('POST', `/v1/partners/${partnerId}/events`, [
+      { type: 'user.created', data: { userId: 'u1' }, id: explicitId, createdAt: '2024-03-21T10:00:00Z' },
+      { type: 'user.signed_in', data: { userId: 'u1' } },
+      { type: 'user.updated', data: { userId: 'u1', name: 'Zoë' } },
+    ]);
+    expect(posted.status).toBe(202);
+    const accepted = posted.json!.events as { id: string; subscriptions: number }[];
+    expect(accepted.map((e) => e.subscriptions)).toEqual([1, 0, 1]);
+    expect(accepted[0]!.id).toBe(explicitId);
+
+    const request = await eventually(() => receiver.requests.find((r) => r.path === '/acme'), 20_000, 'the batch');
+    expect(request.method).toBe('POST');
+    expect(request.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(request.body) as Record<string, any>;
+    expect(Object.keys(body)).toEqual(['batch_id', 'timestamp', 'count', 'events']);
+    expect(body.batch_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    expect(body.count).toBe(2);
+    expect(body.events).toHaveLength(2);
+    expect(body.events[0]).toEqual({ id: explicitId, createdAt: '2024-03-21T10:00:00.000Z', type: 'user.created', data: { userId: 'u1' } });
+    expect(Object.keys(body.events[1])).toEqual(['id', 'createdAt', 'type', 'data']);
+    expect(body.events[1]).toMatchObject({ id: accepted[2]!.id, type: 'user.updated', data: { userId: 'u1', name: 'Zoë' } });
+
+    const batch = await eventually(async () => {
+      const found = await call('GET', `/v1/batches/${body.batch_id}`);
+      return found.json?.status === 'delivered' ? found : undefined;
+    });
+    expect(batch.json).toMatchObject({ batchId: body.batch_id, partnerId, subscriptionId, attempts: 1, payload: body });
+    const listed = await call('GET', `/v1/partners/${partnerId}/subscriptions/${subscriptionId}/batches?status=delivered`);
+    expect((listed.json!.batches as { batchId: string }[]).map((b) => b.batchId)).toContain(body.batch_id);
+  });
+
+  it('cuts pending events into a last batch when a subscription is deleted, then forgets it', async () => {
+    const partnerId = 'acme-delete';
+    const created = await call('POST', `/v1/partners/${partnerId}/subscriptions`, {
+      url: receiver.url('/delete'),
+      eventTypes: ['order.paid'],
+      batching: { windowMs: 60_000 },
+    });
+    const id = created.json!.id as string;
+    await call('POST', `/v1/partners/${partnerId}/events`, { type: 'order.paid', data: { orderId: 7 } });
+    expect((await call('GET', `/v1/partners/${partnerId}/subscriptions/${id}`)).json).toMatchObject({ pendingEvents: 1 });
+
+    expect((await call('DELETE', `/v1/partners/${partnerId}/subscriptions/${id}`)).status).toBe(204);
+    const request = await eventually(() => receiver.requests.find((r) => r.path === '/delete'), 20_000, 'the last batch');
+    expect((JSON.parse(request.body) as { count: number }).count).toBe(1);
+    expect((await call('GET', `/v1/partners/${partnerId}/subscriptions/${id}`)).status).toBe(404);
+    const after = await call('POST', `/v1/partners/${partnerId}/events`, { type: 'order.paid', data: {} });
+    expect(after.json!.events).toEqual([{ id: expect.any(String), subscriptions: 0 }]);
+  });
+
+  it('answers bad input and missing credentials with problem+json and records nothing', async () => {
+    const noToken = await call('GET', '/v1/partners/acme/subscriptions', undefined, false);
+    expect(noToken.status).toBe(401);
+    expect(noToken.contentType).toBe('application/problem+json');
+
+    const badBounds = await call('POST', '/v1/partners/acme/subscriptions', {
+      url: receiver.url('/never'),
+      eventTypes: ['a'],
+      batching: { windowMs: 999, maxEvents: 101 },
+    });
+    expect(badBounds.status).toBe(400);
+    expect(badBounds.contentType).toBe('application/problem+json');
+    expect(badBounds.json).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect((badBounds.json!.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      'body.batching.maxEvents',
+      'body.batching.windowMs',
+    ]);
+
+    const badPartner = await call('GET', '/v1/partners/no%20spaces/subscriptions');
+    expect(badPartner.status).toBe(400);
+    expect((await call('GET', `/v1/batches/${randomUUID()}`)).status).toBe(404);
+    expect((await call('GET', '/v1/partners/acme/subscriptions')).json).toEqual({ subscriptions: [] });
+  });
+
+  it('refuses to start the API without API_TOKEN', async () => {
+    const { API_TOKEN: _omitted, ...withoutToken } = processEnv;
+    const refused = startProjectProcess('api/main.ts', { ...withoutToken, API_PORT: String(await freePort()) });
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toContain('API_TOKEN');
+  });
+});
