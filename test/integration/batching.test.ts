@@ -129,4 +129,26 @@ describe('subscription workflow on a real Temporal server', () => {
     const input = defaultPayloadConverter.fromPayload<DeliveryWorkflowInput>(payloads[0]!);
     expect(createHash('sha256').update(input.body).digest('hex')).toBe(attempts[0]!.sha256);
   });
+
+  it('continues as new before the history grows large, carrying pending events and the dedupe window', async () => {
+    const path = '/continue';
+    const { handle } = await startSubscription(
+      env,
+      config,
+      { url: receiver.url(path), eventTypes: ['user.created'], batching: { windowMs: 60_000, maxEvents: 5 } },
+      { limits: { signals: 3 } },
+    );
+    const firstRunId = (await handle.describe()).runId;
+    const events = [makeEvent(), makeEvent(), makeEvent(), makeEvent()];
+    for (const event of events) await handle.signal(eventsSignal, { events: [event] });
+    // The fourth signal lands in the new run; re-posting an event from the old run is dropped.
+    await eventually(async () => ((await handle.describe()).runId !== firstRunId ? true : undefined), 20_000, 'continue-as-new');
+    await handle.signal(eventsSignal, { events: [events[0]!, makeEvent()] });
+
+    const [batch] = await eventually(() => (bodiesFor(path).length >= 1 ? bodiesFor(path) : undefined));
+    expect(batch!.events.map((e) => e.id)).toEqual([...events.map((e) => e.id), batch!.events[4]!.id]);
+    expect(batch!.events[4]!.id).not.toBe(events[0]!.id);
+    const firstRun = env.client.workflow.getHandle(handle.workflowId, firstRunId);
+    expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+  });
 });
