@@ -68,6 +68,13 @@ async function stopAll(exitCode: number): Promise<void> {
 
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// Should this script die some other way, its detached children must not outlive it.
+process.on('exit', () => {
+  for (const { process: child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
+// A closed terminal or pipe must not stop the shutdown half-way.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
