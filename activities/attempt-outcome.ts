@@ -31,7 +31,7 @@ export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffSc
   if (outcome.kind === 'response') {
     return {
       delivered: false,
-      message: `attempt ${attempt}: HTTP ${outcome.status} from the endpoint`,
+      message: `attempt ${attempt}: HTTP ${outcome.status} from the endpoint${snippetSuffix(outcome.bodySnippet)}`,
       detail: { attempt, status: outcome.status, bodySnippet: outcome.bodySnippet },
       nextRetryDelayMs,
     };
@@ -42,4 +42,12 @@ export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffSc
     detail: { attempt, errorCode: outcome.code },
     nextRetryDelayMs,
   };
+}
+
+/** The start of the response body, on one line, for the failure message an operator reads first. */
+const MESSAGE_SNIPPET_CHARS = 200;
+function snippetSuffix(snippet: string): string {
+  const line = snippet.replace(/\s+/g, ' ').trim();
+  if (!line) return '';
+  return `: ${line.length > MESSAGE_SNIPPET_CHARS ? `${line.slice(0, MESSAGE_SNIPPET_CHARS)}…` : line}`;
 }

@@ -1,9 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
+import type { SubscriptionMemo } from '../workflows/messages';
+import { subscriptionWorkflowId } from '../workflows/ids';
 import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome } from './attempt-outcome';
 
 export interface DeliverBatchInput {
   batchId: string;
+  partnerId: string;
+  subscriptionId: string;
+  /** The endpoint when the batch was cut; retries follow a PATCHed url. */
   url: string;
   body: string;
 }
@@ -11,6 +16,7 @@ export interface DeliverBatchInput {
 export interface DeliverBatchResult {
   status: number;
   attempt: number;
+  url: string;
   deliveredAt: string;
 }
 
@@ -20,18 +26,29 @@ export interface DeliveryDeps {
   userAgent?: string;
 }
 
+/** How often a running attempt heartbeats, so a cancelled batch stops its request at once. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
 export function createDeliveryActivities({ dispatcher, backoffScale, userAgent = 'webhooks/0.1' }: DeliveryDeps) {
   /** One attempt: POST the batch's exact bytes. Throws a failure carrying its own next retry delay. */
-  async function deliverBatch({ batchId, url, body }: DeliverBatchInput): Promise<DeliverBatchResult> {
-    const { attempt } = Context.current().info;
-    const outcome = await attemptPost(dispatcher, url, body, {
-      'content-type': 'application/json',
-      'user-agent': userAgent,
-      'webhook-batch-id': batchId,
-      'webhook-attempt': String(attempt),
-    });
+  async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
+    const context = Context.current();
+    const { attempt } = context.info;
+    const url = attempt === 1 ? input.url : await currentEndpoint(input, attempt);
+    const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptPost(dispatcher, url, input.body, {
+        'content-type': 'application/json',
+        'user-agent': userAgent,
+        'webhook-batch-id': input.batchId,
+        'webhook-attempt': String(attempt),
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
     const verdict = judgeAttempt(outcome, attempt, backoffScale);
-    if (verdict.delivered) return { status: verdict.status, attempt, deliveredAt: new Date().toISOString() };
+    if (verdict.delivered) return { status: verdict.status, attempt, url, deliveredAt: new Date().toISOString() };
     throw ApplicationFailure.create({
       type: 'DeliveryAttemptFailed',
       message: verdict.message,
@@ -42,26 +59,51 @@ export function createDeliveryActivities({ dispatcher, backoffScale, userAgent =
   return { deliverBatch };
 }
 
+/**
+ * Where a retry goes: the subscription's current url (its memo, read without involving a worker),
+ * so a partner who fixes its endpoint gets its backlog. A deleted subscription's retries stop.
+ */
+async function currentEndpoint(input: DeliverBatchInput, attempt: number): Promise<string> {
+  const context = Context.current();
+  let description;
+  try {
+    description = await context.client.workflow.getHandle(subscriptionWorkflowId(input.partnerId, input.subscriptionId)).describe();
+  } catch (err) {
+    if ((err as { name?: string }).name === 'WorkflowNotFoundError') throw subscriptionGone(attempt);
+    // Temporal is reachable enough to run this attempt: fall back to the url recorded with the batch.
+    context.log.warn('could not read the subscription; using the url recorded with the batch', { error: String(err) });
+    return input.url;
+  }
+  if (description.status.name !== 'RUNNING') throw subscriptionGone(attempt);
+  const memo = description.memo as Partial<SubscriptionMemo> | undefined;
+  return memo?.subscription?.url ?? input.url;
+}
+
+function subscriptionGone(attempt: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'SubscriptionDeleted',
+    message: `attempt ${attempt}: the subscription was deleted; retries stopped`,
+    details: [{ attempt }],
+    nonRetryable: true,
+  });
+}
+
 async function attemptPost(
   dispatcher: Dispatcher,
   url: string,
   body: string,
   headers: Record<string, string>,
 ): Promise<AttemptOutcome> {
+  const { cancellationSignal } = Context.current();
   try {
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body,
-      dispatcher,
-      signal: Context.current().cancellationSignal,
-    });
+    const response = await request(url, { method: 'POST', headers, body, dispatcher, signal: cancellationSignal });
     return { kind: 'response', status: response.statusCode, bodySnippet: await readSnippet(response.body) };
   } catch (err) {
-    if (Context.current().cancellationSignal.aborted) throw err;
+    if (cancellationSignal.aborted) throw err;
     const error = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = error.code ?? error.cause?.code ?? error.name ?? 'ERROR';
-    return { kind: 'error', code, message: error.message };
+    const message = error.cause?.message && error.cause.message !== error.message ? `${error.message}: ${error.cause.message}` : error.message;
+    return { kind: 'error', code, message };
   }
 }
 

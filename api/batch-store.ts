@@ -21,8 +21,11 @@ export interface BatchSummary {
 }
 
 export interface BatchDetail extends BatchSummary {
+  /** Attempts made so far (26 at most per delivery run). */
   attempts: number;
   lastError?: string;
+  /** When a pending batch will be tried next. */
+  nextAttemptAt?: string;
   payload: unknown;
 }
 
@@ -91,6 +94,10 @@ export class BatchStore {
         const started = pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
         detail.attempts = Math.max(0, (pending.attempt ?? 1) - (started ? 0 : 1));
         if (pending.lastFailure) detail.lastError = innermostMessage(pending.lastFailure);
+        const next = pending.nextAttemptScheduleTime ?? (started ? undefined : pending.scheduledTime);
+        if (next?.seconds != null) {
+          detail.nextAttemptAt = new Date(Number(next.seconds) * 1000 + Math.floor((next.nanos ?? 0) / 1e6)).toISOString();
+        }
       }
     }
     return detail;

@@ -22,6 +22,8 @@ export interface DeliveryWorkflowResult {
   deliveredAt: string;
   attempts: number;
   status: number;
+  /** Where it was delivered: the subscription's url at the successful attempt. */
+  url: string;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface DeliveryWorkflowResult {
  */
 const { deliverBatch } = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '2 minutes',
+  // The attempt heartbeats while its request runs, so cancelling the batch stops the request.
+  heartbeatTimeout: '30 seconds',
   retry: {
     maximumAttempts: MAX_ATTEMPTS,
     initialInterval: '25 seconds',
@@ -41,20 +45,23 @@ const { deliverBatch } = proxyActivities<DeliveryActivities>({
 
 /** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
+  const { batchId, partnerId, subscriptionId, url, body } = input;
   try {
-    const outcome = await deliverBatch({ batchId: input.batchId, url: input.url, body: input.body });
-    return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status };
+    const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body });
+    return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status, url: outcome.url };
   } catch (err) {
-    if (err instanceof ActivityFailure) {
-      const last = err.cause;
-      throw ApplicationFailure.create({
-        type: 'BatchDeliveryFailed',
-        message: `delivery failed after ${MAX_ATTEMPTS} attempts: ${last?.message ?? err.message}`,
-        details: last instanceof ApplicationFailure ? (last.details ?? undefined) : undefined,
-        nonRetryable: true,
-        cause: err,
-      });
-    }
-    throw err;
+    if (!(err instanceof ActivityFailure)) throw err;
+    // Ends the batch as Failed, a status the Web UI filters on; the last attempt's error is the cause.
+    const last = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const stopped = last?.type === 'SubscriptionDeleted';
+    throw ApplicationFailure.create({
+      type: 'BatchDeliveryFailed',
+      message: stopped
+        ? `delivery stopped: ${last.message}`
+        : `delivery failed after ${MAX_ATTEMPTS} attempts: ${last?.message ?? err.message}`,
+      details: last?.details ?? undefined,
+      nonRetryable: true,
+      cause: err,
+    });
   }
 }

@@ -2,7 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -69,7 +69,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (sub.shouldContinueAsNew(info.historyLength, info.continueAsNewSuggested)) {
       // Never from a handler, and only once every handler is done, so no update is cut off.
       await condition(allHandlersFinished);
-      await continueAsNew<typeof subscriptionWorkflow>(sub.carryOver());
+      // Memo and search attributes go along explicitly: listing and routing read them.
+      await makeContinueAsNewFunc<typeof subscriptionWorkflow>({
+        memo: memoOf(sub),
+        typedSearchAttributes: info.typedSearchAttributes,
+      })(sub.carryOver());
     }
     const seen = sub.wakeups;
     const woken = () => sub.wakeups !== seen;

@@ -12,8 +12,11 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-/** Decides the status of each request; the default answers 200. */
-export type Responder = (request: ReceivedRequest, index: number) => number;
+/** What the receiver does with a request: a status, a full answer, or misbehaviour. */
+export type Reply = number | { status: number; headers?: Record<string, string>; body?: string } | 'reset' | 'hang';
+
+/** Decides the reply to each request; the default answers 200. */
+export type Responder = (request: ReceivedRequest, index: number) => Reply;
 
 /**
  * A real local webhook receiver (HTTP, or HTTPS with the given certificates) that records every
@@ -22,6 +25,8 @@ export type Responder = (request: ReceivedRequest, index: number) => number;
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
   responder: Responder = () => 200;
+  /** Awaited before each reply: lets a test note, say, Temporal's clock at every attempt. */
+  onRequest: ((request: ReceivedRequest) => Promise<void> | void) | undefined;
   private server!: Server;
 
   static async start(options: { https?: HttpsOptions } = {}): Promise<Receiver> {
@@ -59,9 +64,18 @@ export class Receiver {
         receivedAt: Date.now(),
       };
       const index = this.requests.push(request) - 1;
-      const status = this.responder(request, index);
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(status >= 200 && status < 300 ? 'ok' : `refused with ${status}`);
+      void Promise.resolve(this.onRequest?.(request)).then(() => this.reply(this.responder(request, index), req, res));
     });
+  }
+
+  private reply(reply: Reply, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    if (reply === 'reset') {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (reply === 'hang') return;
+    const { status, headers = {}, body } = typeof reply === 'number' ? { status: reply } : reply;
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+    res.end(body ?? (status >= 200 && status < 300 ? 'ok' : `refused with ${status}`));
   }
 }
