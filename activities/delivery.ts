@@ -107,7 +107,10 @@ async function attemptPost(
   }
 }
 
-/** Reads no more of a response than the snippet an operator sees, then lets the connection go. */
+/**
+ * Reads no more of a response than the snippet an operator sees, then lets the connection go.
+ * A body that stalls past the body timeout or is cut short throws: even a 2xx then fails the attempt.
+ */
 async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -117,8 +120,6 @@ async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown })
       size += chunk.length;
       if (size >= BODY_SNIPPET_BYTES) break;
     }
-  } catch {
-    // A body cut short still leaves us the status; the snippet is best effort.
   } finally {
     body.destroy();
   }

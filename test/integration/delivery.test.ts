@@ -172,4 +172,30 @@ describe('delivery on a real Temporal server', () => {
     expect(failed.attempts).toBeLessThan(MAX_ATTEMPTS);
     expect(at('/gone').length).toBe(failed.attempts - 1);
   });
+
+  it('fails an attempt whose answer does not come within the headers timeout, or whose body stalls, even after a 200', async () => {
+    const quick = testConfig({ DELIVERY_BACKOFF_SCALE: String(SCALE) });
+    const quickWorker = await createTestWorker(env, quick, { connectMs: 1_000, headersMs: 400, bodyMs: 400 });
+    const quickApi = apiFor(env.client, quick);
+    const replies = ['hang' as const, 'stall-body' as const, 200];
+    receiver.responder = (_request, index) => replies[index] ?? 200;
+    await quickWorker.runUntil(async () => {
+      const created = await quickApi('POST', '/v1/partners/slow/subscriptions', {
+        url: receiver.url('/slow'),
+        eventTypes: ['invoice.paid'],
+        batching: { maxEvents: 1 },
+      });
+      expect(created.status).toBe(201);
+      await quickApi('POST', '/v1/partners/slow/events', { type: 'invoice.paid', data: {} });
+      const batchId = JSON.parse((await eventually(() => at('/slow')[0])).body).batch_id as string;
+      const pendingErrors = new Set<string>();
+      const delivered = await eventually(async () => {
+        const found = await quickApi('GET', `/v1/batches/${batchId}`);
+        if (found.json.lastError) pendingErrors.add(found.json.lastError);
+        return found.json.status === 'delivered' ? found.json : undefined;
+      });
+      expect(delivered.attempts).toBe(3);
+      expect([...pendingErrors].join('\n')).toMatch(/UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT/);
+    });
+  });
 });

@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../domain/config';
 import type { SubscriptionConfig, WebhookEvent } from '../../domain/schema';
 import { createActivities } from '../../activities';
+import type { AttemptTimeouts } from '../../activities/http-agent';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { partnerIdKey, subscriptionIdKey } from '../../workflows/search-attributes';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
@@ -20,13 +21,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function createTestWorker(env: TestWorkflowEnvironment, config: Config): Promise<Worker> {
+export async function createTestWorker(env: TestWorkflowEnvironment, config: Config, timeouts?: AttemptTimeouts): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(config),
+    activities: createActivities(config, timeouts),
   });
 }
 

@@ -13,7 +13,15 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver does with a request: a status, a full answer, or misbehaviour. */
-export type Reply = number | { status: number; headers?: Record<string, string>; body?: string } | 'reset' | 'hang';
+export type Reply =
+  | number
+  | { status: number; headers?: Record<string, string>; body?: string }
+  /** Drops the connection with a TCP reset. */
+  | 'reset'
+  /** Never answers. */
+  | 'hang'
+  /** Answers 200 and the start of a body, then stalls. */
+  | 'stall-body';
 
 /** Decides the reply to each request; the default answers 200. */
 export type Responder = (request: ReceivedRequest, index: number) => Reply;
@@ -74,6 +82,11 @@ export class Receiver {
       return;
     }
     if (reply === 'hang') return;
+    if (reply === 'stall-body') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('the first few bytes');
+      return;
+    }
     const { status, headers = {}, body } = typeof reply === 'number' ? { status: reply } : reply;
     res.writeHead(status, { 'content-type': 'text/plain', ...headers });
     res.end(body ?? (status >= 200 && status < 300 ? 'ok' : `refused with ${status}`));
