@@ -10,6 +10,7 @@ import {
   createSubscriptionSchema,
   eventsRequestSchema,
   MAX_EVENT_BYTES,
+  MAX_SIGNAL_BYTES,
   partnerIdSchema,
   patchSubscriptionSchema,
   subscriptionIdSchema,
@@ -23,6 +24,7 @@ import { BatchStore } from './batch-store';
 import { endpointProblem } from './endpoint-policy';
 import { EventRouter } from './event-router';
 import { badRequest, ProblemError, tooLarge, unavailable } from './problem';
+import { SignalCommitter } from './signal-committer';
 import { SubscriptionStore } from './subscription-store';
 import { isGoneError, isUnavailableError } from './temporal-errors';
 import { parseJsonBody, parseParam } from './validation';
@@ -42,6 +44,18 @@ export function createApp({ client, config, token }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
+  const committer = new SignalCommitter(
+    async (workflowId, events) => {
+      try {
+        await client.workflow.getHandle(workflowId).signal(eventsSignal, { events });
+        return true;
+      } catch (err) {
+        if (isGoneError(err)) return false;
+        throw err;
+      }
+    },
+    { minIntervalMs: config.ingest.signalIntervalMs, maxSignalBytes: MAX_SIGNAL_BYTES },
+  );
   const createSchema = createSubscriptionSchema(config.batching.maxEventsLimit);
   const patchSchema = patchSubscriptionSchema(config.batching.maxEventsLimit);
 
@@ -100,8 +114,9 @@ export function createApp({ client, config, token }: AppDeps) {
     .post('/:partnerId/events', async (c) => {
       const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
       const body = await parseJsonBody(c, eventsRequestSchema);
-      const events = (Array.isArray(body) ? body : [body]).map(toWebhookEvent);
-      const counts = await routeAndSignal(partnerId, events);
+      const sized = (Array.isArray(body) ? body : [body]).map(toWebhookEvent);
+      const counts = await routeAndSignal(partnerId, sized);
+      const events = sized.map(({ event }) => event);
       return c.json({ events: events.map((event, i) => ({ id: event.id, subscriptions: counts[i] })) }, 202);
     });
 
@@ -117,29 +132,26 @@ export function createApp({ client, config, token }: AppDeps) {
     });
 
   /**
-   * Signals each subscription the events routed to it, in acceptance order, and resolves only
-   * once Temporal has recorded every signal: the 202 then means nothing can be lost.
-   * Answers, for each event, how many subscriptions it was routed to.
+   * Hands each subscription the events routed to it, in acceptance order, to the group commit,
+   * and resolves only once Temporal has recorded every signal carrying them: the 202 then means
+   * nothing can be lost. Answers, for each event, how many subscriptions it was routed to.
    */
-  async function routeAndSignal(partnerId: string, events: WebhookEvent[]): Promise<number[]> {
-    const bySubscription = new Map<string, { indexes: number[]; events: WebhookEvent[] }>();
-    for (const [index, event] of events.entries()) {
+  async function routeAndSignal(partnerId: string, events: SizedEvent[]): Promise<number[]> {
+    const bySubscription = new Map<string, { indexes: number[]; events: WebhookEvent[]; sizes: number[] }>();
+    for (const [index, { event, bytes }] of events.entries()) {
       for (const subscriptionId of await router.subscriptionsFor(partnerId, event.type)) {
         let group = bySubscription.get(subscriptionId);
-        if (!group) bySubscription.set(subscriptionId, (group = { indexes: [], events: [] }));
+        if (!group) bySubscription.set(subscriptionId, (group = { indexes: [], events: [], sizes: [] }));
         group.indexes.push(index);
         group.events.push(event);
+        group.sizes.push(bytes);
       }
     }
     const counts = events.map(() => 0);
     await Promise.all(
       [...bySubscription].map(async ([subscriptionId, group]) => {
-        try {
-          await client.workflow
-            .getHandle(subscriptionWorkflowId(partnerId, subscriptionId))
-            .signal(eventsSignal, { events: group.events });
-        } catch (err) {
-          if (!isGoneError(err)) throw err;
+        const recorded = await committer.submit(subscriptionWorkflowId(partnerId, subscriptionId), group.events, group.sizes);
+        if (!recorded) {
           router.noteRemoved(partnerId, subscriptionId);
           return;
         }
@@ -184,17 +196,24 @@ export function createApp({ client, config, token }: AppDeps) {
   return app;
 }
 
-function toWebhookEvent(input: EventInput): WebhookEvent {
+interface SizedEvent {
+  event: WebhookEvent;
+  /** Its size as JSON, in bytes. */
+  bytes: number;
+}
+
+function toWebhookEvent(input: EventInput, index: number): SizedEvent {
   const event = {
     id: input.id ?? randomUUID(),
     createdAt: input.createdAt ? new Date(input.createdAt).toISOString() : new Date().toISOString(),
     type: input.type,
     data: input.data,
   };
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
-    throw tooLarge(`event ${event.id} is larger than ${MAX_EVENT_BYTES} bytes`);
+  const bytes = Buffer.byteLength(JSON.stringify(event));
+  if (bytes > MAX_EVENT_BYTES) {
+    throw tooLarge(`event ${index} is ${bytes} bytes as JSON; the limit for one event is ${MAX_EVENT_BYTES} bytes`);
   }
-  return event;
+  return { event, bytes };
 }
 
 function toProblem(err: unknown): ProblemError {

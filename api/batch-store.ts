@@ -16,6 +16,8 @@ export interface BatchSummary {
   subscriptionId: string;
   status: BatchStatus;
   eventCount: number;
+  /** The order in which the subscription cut its batches: 1, 2, 3, … */
+  sequence: number;
   createdAt: string;
   deliveredAt?: string;
 }
@@ -73,6 +75,7 @@ export class BatchStore {
       subscriptionId: input.subscriptionId,
       status,
       eventCount: input.eventCount,
+      sequence: input.sequence,
       createdAt: input.createdAt,
       attempts: 0,
       payload: JSON.parse(input.body) as unknown,
@@ -116,7 +119,7 @@ export class BatchStore {
     const batches = [...latestRun.values()].map((execution) => summarize(execution, partnerId, subscriptionId));
     return batches
       .filter((batch) => !status || batch.status === status)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .sort((a, b) => b.sequence - a.sequence || b.createdAt.localeCompare(a.createdAt))
       .slice(0, BATCH_LIST_LIMIT);
   }
 
@@ -155,6 +158,7 @@ function summarize(execution: WorkflowExecutionInfo, partnerId: string, subscrip
     subscriptionId,
     status,
     eventCount: memo?.batch?.eventCount ?? 0,
+    sequence: memo?.batch?.sequence ?? 0,
     createdAt: memo?.batch?.createdAt ?? execution.startTime.toISOString(),
     ...(status === 'delivered' && execution.closeTime ? { deliveredAt: execution.closeTime.toISOString() } : {}),
   };

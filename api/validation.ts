@@ -2,15 +2,18 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { badRequest, validationProblem } from './problem';
 
-/** Reads a JSON body and validates it, or throws the 400 problem that says which fields are wrong. */
-export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+/**
+ * Reads a JSON body and validates it, or throws the 400 problem that says which fields are wrong.
+ * `schema` may be chosen by the body's shape (one event or an array of them).
+ */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S | ((raw: unknown) => S)): Promise<z.infer<S>> {
   let raw: unknown;
   try {
     raw = await c.req.json();
   } catch {
     throw badRequest('the request body is not valid JSON');
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = (typeof schema === 'function' ? schema(raw) : schema).safeParse(raw);
   if (!parsed.success) throw validationProblem(parsed.error);
   return parsed.data;
 }

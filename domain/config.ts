@@ -26,6 +26,7 @@ const environmentSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
   BATCH_MAX_EVENTS_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
+  INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(200),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -42,6 +43,8 @@ export interface Config {
     backoffScale: number;
   };
   batching: { maxEventsLimit: number };
+  /** Group commit: the least time between two signals to one subscription from one API process. */
+  ingest: { signalIntervalMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +76,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffScale: e.DELIVERY_BACKOFF_SCALE,
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
+    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
   };
 }

@@ -21,3 +21,36 @@ export function buildPayloadBody(batchId: string, timestamp: string, events: rea
   };
   return JSON.stringify(payload);
 }
+
+/** Room for the payload's own fields around its events: `batch_id`, `timestamp`, `count`. */
+export const PAYLOAD_ENVELOPE_BYTES = 160;
+
+/** Bytes of a string as UTF-8, without Node's Buffer (this module also runs inside workflows). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** An event's size inside a payload, as JSON in the payload's field order. */
+export function eventBytes({ id, createdAt, type, data }: WebhookEvent): number {
+  return utf8Length(JSON.stringify({ id, createdAt, type, data }));
+}
+
+/** How many of `sizes`, from the first, fit in one payload of at most `maxBytes`. At least one. */
+export function eventsThatFit(sizes: readonly number[], maxBytes: number): number {
+  let total = PAYLOAD_ENVELOPE_BYTES;
+  for (let i = 0; i < sizes.length; i++) {
+    total += sizes[i]! + 1; // the comma between events
+    if (total > maxBytes) return Math.max(1, i);
+  }
+  return sizes.length;
+}

@@ -11,8 +11,15 @@ export const WINDOW_MS_DEFAULT = 1_000;
 export const MAX_EVENTS_PER_REQUEST = 1_000;
 export const MAX_EVENT_TYPES = 100;
 export const MAX_URL_LENGTH = 2_048;
-/** A single event's serialized size limit; keeps a batch of 100 well inside Temporal's 2 MB payload limit. */
+/** One event's serialized size limit (413 over it). */
 export const MAX_EVENT_BYTES = 16 * 1024;
+/** The most event bytes one signal carries; concurrent requests' events are merged up to it. */
+export const MAX_SIGNAL_BYTES = 256 * 1024;
+/**
+ * A batch is cut before its payload would pass this many bytes, whatever `maxEvents` says:
+ * well under Temporal's 2 MB payload limit (and its 512 KB warning) for the delivery input.
+ */
+export const MAX_BATCH_BYTES = 384 * 1024;
 
 export const partnerIdSchema = z.string().regex(PARTNER_ID_PATTERN, 'partnerId must match [A-Za-z0-9_-]{1,64}');
 export const subscriptionIdSchema = z.uuid();
@@ -58,10 +65,12 @@ export const eventInputSchema = z.strictObject({
   createdAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-export const eventsRequestSchema = z.union([
-  eventInputSchema,
-  z.array(eventInputSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
-]);
+export const eventBatchInputSchema = z.array(eventInputSchema).min(1).max(MAX_EVENTS_PER_REQUEST);
+
+/** One event or an array of them; picked by shape so that errors name the real problem. */
+export function eventsRequestSchema(raw: unknown) {
+  return Array.isArray(raw) ? eventBatchInputSchema : eventInputSchema;
+}
 
 export const batchStatusSchema = z.enum(['pending', 'delivered', 'failed']);
 

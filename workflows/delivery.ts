@@ -9,13 +9,15 @@ export interface DeliveryWorkflowInput {
   url: string;
   createdAt: string;
   eventCount: number;
+  /** 1 for a subscription's first batch, 2 for the next: the order batches were cut in. */
+  sequence: number;
   /** The exact request body, built once when the batch was cut. Every attempt sends these bytes. */
   body: string;
 }
 
 /** The memo on a batch workflow, for listing batches without reading each history. */
 export type BatchMemo = {
-  batch: { createdAt: string; eventCount: number };
+  batch: { createdAt: string; eventCount: number; sequence: number };
 };
 
 export interface DeliveryWorkflowResult {

@@ -1,4 +1,5 @@
-import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
+import { eventBytes, eventsThatFit } from '../domain/payload';
+import { MAX_BATCH_BYTES, type SubscriptionConfig, type SubscriptionConfigPatch, type WebhookEvent } from '../domain/schema';
 import type { SubscriptionView } from './messages';
 
 /** How many recent event ids a subscription remembers to drop a re-posted event (documented window). */
@@ -23,6 +24,8 @@ export interface CarriedState {
   recentEventIds: string[];
   updatedAt: string;
   deleting: boolean;
+  /** Batches this subscription has cut so far, over all its runs. */
+  batchesCut: number;
 }
 
 export interface SubscriptionWorkflowInput {
@@ -43,12 +46,16 @@ export class SubscriptionState {
   config: SubscriptionConfig;
   updatedAt: string;
   pending: WebhookEvent[];
+  /** The JSON size of each pending event, in step with `pending`. */
+  private pendingSizes: number[];
   lastCutAt: number;
   deleting: boolean;
   /** Bumped whenever the main loop must look again before its timer fires. */
   wakeups = 0;
   signalsThisRun = 0;
   batchesThisRun = 0;
+  /** Batches cut over all runs: the next batch's sequence number is this plus one. */
+  batchesCut: number;
   private readonly recentIds: Set<string>;
 
   constructor(input: SubscriptionWorkflowInput) {
@@ -59,9 +66,11 @@ export class SubscriptionState {
     this.limits = { ...DEFAULT_RUN_LIMITS, ...input.limits };
     const carried = input.carried;
     this.pending = carried?.pending ?? [];
+    this.pendingSizes = this.pending.map(eventBytes);
     this.lastCutAt = carried?.lastCutAt ?? Date.parse(input.createdAt);
     this.updatedAt = carried?.updatedAt ?? input.createdAt;
     this.deleting = carried?.deleting ?? false;
+    this.batchesCut = carried?.batchesCut ?? 0;
     this.recentIds = new Set(carried?.recentEventIds ?? []);
   }
 
@@ -72,8 +81,10 @@ export class SubscriptionState {
       if (this.recentIds.has(event.id)) continue;
       this.remember(event.id);
       this.pending.push(event);
+      this.pendingSizes.push(eventBytes(event));
     }
-    if ((wasEmpty && this.pending.length > 0) || this.pending.length >= this.config.batching.maxEvents) this.wakeups++;
+    const full = this.pending.length >= this.config.batching.maxEvents || this.fitCount() < this.pending.length;
+    if ((wasEmpty && this.pending.length > 0) || full) this.wakeups++;
     if (this.signalsThisRun >= this.limits.signals) this.wakeups++;
   }
 
@@ -96,7 +107,14 @@ export class SubscriptionState {
   takeBatch(size: number, now: number): WebhookEvent[] {
     this.lastCutAt = now;
     this.batchesThisRun++;
+    this.batchesCut++;
+    this.pendingSizes.splice(0, size);
     return this.pending.splice(0, size);
+  }
+
+  /** How many pending events, oldest first, fit in one batch payload. */
+  fitCount(): number {
+    return eventsThatFit(this.pendingSizes, MAX_BATCH_BYTES);
   }
 
   shouldContinueAsNew(historyLength: number, suggested: boolean): boolean {
@@ -121,6 +139,7 @@ export class SubscriptionState {
         recentEventIds: [...this.recentIds],
         updatedAt: this.updatedAt,
         deleting: this.deleting,
+        batchesCut: this.batchesCut,
       },
     };
   }

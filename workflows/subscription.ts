@@ -47,16 +47,26 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     await condition(() => sub.pending.length === 0);
   });
   setHandler(stateQuery, () => sub.view());
+  const childStarts: Promise<void>[] = [];
 
   for (;;) {
     const { maxEvents, windowMs } = sub.config.batching;
     const now = Date.now();
+    const pendingCount = sub.pending.length;
+    const fitCount = sub.fitCount();
     const decision = sub.deleting
-      ? { cut: sub.pending.length > 0, size: Math.min(sub.pending.length, maxEvents), waitMs: null }
-      : decideBatch({ pendingCount: sub.pending.length, lastCutAt: sub.lastCutAt, now, windowMs, maxEvents });
+      ? { cut: pendingCount > 0, size: Math.min(pendingCount, maxEvents, fitCount), waitMs: null }
+      : decideBatch({ pendingCount, fitCount, lastCutAt: sub.lastCutAt, now, windowMs, maxEvents });
 
     if (decision.cut) {
-      await cutBatch(sub, sub.takeBatch(decision.size, now), now);
+      // Every batch cut in this pass is started in the same workflow task: a hot subscription
+      // cuts many batches at once, and starting them one round trip apart would cap its rate.
+      const events = sub.takeBatch(decision.size, now);
+      childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
+      continue;
+    }
+    if (childStarts.length > 0) {
+      await Promise.all(childStarts.splice(0));
       continue;
     }
     if (sub.deleting) {
@@ -82,7 +92,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
 }
 
-async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number): Promise<void> {
+async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number, sequence: number): Promise<void> {
   const batchId = uuid4();
   const createdAt = new Date(cutAt).toISOString();
   const input: DeliveryWorkflowInput = {
@@ -92,6 +102,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     url: sub.config.url,
     createdAt,
     eventCount: events.length,
+    sequence,
     body: buildPayloadBody(batchId, createdAt, events),
   };
   await startChild(deliveryWorkflow, {
@@ -99,7 +110,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     args: [input],
     // The batch's delivery goes on for up to 30 days, across this workflow's continue-as-new and deletion.
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    memo: { batch: { createdAt, eventCount: events.length } } satisfies BatchMemo,
+    memo: { batch: { createdAt, eventCount: events.length, sequence } } satisfies BatchMemo,
     staticSummary: `${events.length} event${events.length === 1 ? '' : 's'} for partner ${sub.partnerId} / subscription ${sub.subscriptionId}`,
     typedSearchAttributes: [
       { key: partnerIdKey, value: sub.partnerId },

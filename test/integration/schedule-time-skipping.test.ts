@@ -57,6 +57,7 @@ describe('the 26-attempt schedule over 30 days, time-skipped', () => {
       url,
       createdAt,
       eventCount: 1,
+      sequence: 1,
       body: buildPayloadBody(batchId, createdAt, [{ id: randomUUID(), createdAt, type: 't', data: {} }]),
     };
 

@@ -6,6 +6,7 @@ import type { SubscriptionConfig, WebhookEvent } from '../../domain/schema';
 import { createActivities } from '../../activities';
 import type { AttemptTimeouts } from '../../activities/http-agent';
 import { subscriptionWorkflowId } from '../../workflows/ids';
+import type { SubscriptionMemo } from '../../workflows/messages';
 import { partnerIdKey, subscriptionIdKey } from '../../workflows/search-attributes';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
 import { workflowBundle } from './temporal';
@@ -49,6 +50,10 @@ export async function startSubscription(
       { key: partnerIdKey, value: partnerId },
       { key: subscriptionIdKey, value: subscriptionId },
     ],
+    // The memo the API lists and routes by, as SubscriptionStore.create writes it.
+    memo: {
+      subscription: { id: subscriptionId, partnerId, ...subscription, createdAt, updatedAt: createdAt },
+    } satisfies SubscriptionMemo,
   });
   return { handle, partnerId, subscriptionId, createdAt };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideBatch } from '../../domain/batching';
 
-const base = { lastCutAt: 10_000, windowMs: 1_000, maxEvents: 3 };
+const base = { lastCutAt: 10_000, windowMs: 1_000, maxEvents: 3, fitCount: Number.MAX_SAFE_INTEGER };
 
 describe('the batching rule', () => {
   it('never cuts an empty batch, and needs no timer while nothing is pending', () => {
@@ -26,5 +26,14 @@ describe('the batching rule', () => {
 
   it('cuts at once an event that arrives long after the last batch', () => {
     expect(decideBatch({ ...base, pendingCount: 1, now: 50_000 })).toEqual({ cut: true, size: 1, reason: 'window' });
+  });
+
+  it('cuts early, with the events that fit, before a payload would pass the byte limit', () => {
+    expect(decideBatch({ ...base, pendingCount: 2, fitCount: 1, now: 10_001 })).toEqual({ cut: true, size: 1, reason: 'bytes' });
+    expect(decideBatch({ ...base, pendingCount: 5, fitCount: 2, now: 10_001 })).toEqual({ cut: true, size: 2, reason: 'bytes' });
+  });
+
+  it('waits for the window when every pending event fits', () => {
+    expect(decideBatch({ ...base, pendingCount: 2, fitCount: 2, now: 10_500 })).toEqual({ cut: false, waitMs: 500 });
   });
 });

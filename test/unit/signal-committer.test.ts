@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { SignalCommitter } from '../../api/signal-committer';
+import type { WebhookEvent } from '../../domain/schema';
+
+const event = (id: string): WebhookEvent => ({ id, createdAt: '2026-01-01T00:00:00.000Z', type: 't', data: {} });
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A fake signal sender whose calls the test completes by hand. */
+function recorder() {
+  const calls: { key: string; ids: string[]; finish: (ok?: boolean) => void; fail: (e: Error) => void }[] = [];
+  const send = (key: string, events: WebhookEvent[]) =>
+    new Promise<boolean>((resolve, reject) => {
+      calls.push({ key, ids: events.map((e) => e.id), finish: (ok = true) => resolve(ok), fail: reject });
+    });
+  return { calls, send };
+}
+
+describe('group commit of events into signals', () => {
+  it('sends at once when idle, and merges what arrives meanwhile into the next signal, in order', async () => {
+    const { calls, send } = recorder();
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000 });
+    const first = committer.submit('s1', [event('a')], [10]);
+    await tick();
+    const second = committer.submit('s1', [event('b')], [10]);
+    const third = committer.submit('s1', [event('c'), event('d')], [10, 10]);
+    await tick();
+    expect(calls.map((c) => c.ids)).toEqual([['a']]);
+
+    calls[0]!.finish();
+    expect(await first).toBe(true);
+    await tick();
+    expect(calls.map((c) => c.ids)).toEqual([['a'], ['b', 'c', 'd']]);
+    calls[1]!.finish();
+    expect(await Promise.all([second, third])).toEqual([true, true]);
+    expect(committer.stats).toEqual({ signals: 2, events: 4 });
+  });
+
+  it('keeps subscriptions apart', async () => {
+    const { calls, send } = recorder();
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000 });
+    void committer.submit('s1', [event('a')], [10]);
+    void committer.submit('s2', [event('b')], [10]);
+    await tick();
+    expect(calls.map((c) => [c.key, c.ids])).toEqual([
+      ['s1', ['a']],
+      ['s2', ['b']],
+    ]);
+  });
+
+  it('splits events over the signal byte limit into several signals, and settles the request after the last', async () => {
+    const { calls, send } = recorder();
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 25 });
+    let settled = false;
+    const request = committer.submit('s1', [event('a'), event('b'), event('c')], [10, 10, 10]).then((ok) => (settled = ok));
+    await tick();
+    expect(calls.map((c) => c.ids)).toEqual([['a', 'b']]);
+    calls[0]!.finish();
+    await tick();
+    expect(settled).toBe(false);
+    expect(calls.map((c) => c.ids)).toEqual([['a', 'b'], ['c']]);
+    calls[1]!.finish();
+    await request;
+    expect(settled).toBe(true);
+  });
+
+  it('waits minIntervalMs between two signals to one subscription', async () => {
+    const { calls, send } = recorder();
+    let now = 1_000;
+    const committer = new SignalCommitter(send, { minIntervalMs: 30, maxSignalBytes: 1_000 }, () => now);
+    void committer.submit('s1', [event('a')], [10]);
+    await tick();
+    calls[0]!.finish();
+    await tick();
+    void committer.submit('s1', [event('b')], [10]);
+    await tick();
+    expect(calls).toHaveLength(1);
+    now += 30;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
+  });
+
+  it('rejects every request of a failed signal, and reports a vanished subscription as not recorded', async () => {
+    const { calls, send } = recorder();
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000 });
+    const failing = committer.submit('s1', [event('a')], [10]);
+    await tick();
+    calls[0]!.fail(new Error('unavailable'));
+    await expect(failing).rejects.toThrow('unavailable');
+    const gone = committer.submit('s1', [event('b')], [10]);
+    await tick();
+    calls[1]!.finish(false);
+    expect(await gone).toBe(false);
+  });
+});
