@@ -26,7 +26,7 @@ const environmentSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
   BATCH_MAX_EVENTS_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
-  INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(200),
+  INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
 });
 
 export type Environment = z.input<typeof environmentSchema>;

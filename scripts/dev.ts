@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
-import { searchAttributeFlags } from '../workflows/search-attributes';
+import { devServerArgs, temporalCli } from './temporal-dev-server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const config = loadConfig();
@@ -89,21 +89,14 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
 }
 
 async function main(): Promise<void> {
-  const serverArgs = [
-    'server', 'start-dev',
-    '--ip', temporalHost,
-    '--port', temporalPort,
-    '--ui-port', String(config.temporal.uiPort),
-    '--db-filename', `${dataDir}/temporal.sqlite`,
-    // Write-ahead log: the single SQLite connection serialises all persistence, WAL keeps it fast.
-    '--sqlite-pragma', 'journal_mode=WAL',
-    '--sqlite-pragma', 'synchronous=NORMAL',
-    '--log-level', 'error',
-    '--ui-disable-news-fetch',
-    ...searchAttributeFlags.flatMap((flag) => ['--search-attribute', flag]),
-    ...(config.temporal.namespace === 'default' ? [] : ['--namespace', config.temporal.namespace]),
-  ];
-  start('temporal', `${root}.temporal/bin/temporal`, serverArgs);
+  const serverArgs = devServerArgs({
+    ip: temporalHost,
+    port: Number(temporalPort),
+    uiPort: config.temporal.uiPort,
+    dbFile: `${dataDir}/temporal.sqlite`,
+    namespace: config.temporal.namespace,
+  });
+  start('temporal', temporalCli, serverArgs);
   await waitFor('Temporal', async () => {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1_000 });
     await connection.close();

@@ -14,8 +14,9 @@ export interface RunLimits {
   signals: number;
   batches: number;
   historyEvents: number;
+  historyBytes: number;
 }
-export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000 };
+export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000, historyBytes: 8 * 2 ** 20 };
 
 /** What one run hands to the next: everything that is not configuration. */
 export interface CarriedState {
@@ -117,10 +118,11 @@ export class SubscriptionState {
     return eventsThatFit(this.pendingSizes, MAX_BATCH_BYTES);
   }
 
-  shouldContinueAsNew(historyLength: number, suggested: boolean): boolean {
+  shouldContinueAsNew(historyLength: number, suggested: boolean, historySize = 0): boolean {
     return (
       suggested ||
       historyLength >= this.limits.historyEvents ||
+      historySize >= this.limits.historyBytes ||
       this.signalsThisRun >= this.limits.signals ||
       this.batchesThisRun >= this.limits.batches
     );

@@ -65,9 +65,15 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
       continue;
     }
+    const dueToContinue = () => {
+      const { historyLength, continueAsNewSuggested, historySize } = workflowInfo();
+      return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize);
+    };
     if (childStarts.length > 0) {
       await Promise.all(childStarts.splice(0));
-      continue;
+      // Under a steady stream there is always another batch to cut by now: the run's limits are
+      // checked here too, or continue-as-new would starve while the history grows toward 50 MB.
+      if (sub.deleting || !dueToContinue()) continue;
     }
     if (sub.deleting) {
       // Events signalled while the delete update was running still go out in a last batch.
@@ -75,8 +81,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       if (sub.pending.length === 0) return;
       continue;
     }
-    const info = workflowInfo();
-    if (sub.shouldContinueAsNew(info.historyLength, info.continueAsNewSuggested)) {
+    if (dueToContinue()) {
+      const info = workflowInfo();
       // Never from a handler, and only once every handler is done, so no update is cut off.
       await condition(allHandlersFinished);
       // Memo and search attributes go along explicitly: listing and routing read them.
