@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { SubscriptionMemo } from '../workflows/messages';
 import { subscriptionWorkflowId } from '../workflows/ids';
+import { endpointProblem, type EndpointPolicy } from '../domain/endpoint-policy';
 import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome } from './attempt-outcome';
 
 export interface DeliverBatchInput {
@@ -21,7 +22,8 @@ export interface DeliverBatchResult {
 }
 
 export interface DeliveryDeps {
-  dispatcher: Dispatcher;
+  agent: { dispatcher(): Dispatcher };
+  policy: EndpointPolicy;
   backoffScale: number;
   userAgent?: string;
 }
@@ -29,7 +31,7 @@ export interface DeliveryDeps {
 /** How often a running attempt heartbeats, so a cancelled batch stops its request at once. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
-export function createDeliveryActivities({ dispatcher, backoffScale, userAgent = 'webhooks/0.1' }: DeliveryDeps) {
+export function createDeliveryActivities({ agent, policy, backoffScale, userAgent = 'webhooks/0.1' }: DeliveryDeps) {
   /** One attempt: POST the batch's exact bytes. Throws a failure carrying its own next retry delay. */
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
@@ -37,8 +39,13 @@ export function createDeliveryActivities({ dispatcher, backoffScale, userAgent =
     const url = attempt === 1 ? input.url : await currentEndpoint(input, attempt);
     const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
+    // The policy again at every attempt: a url saved under other settings, or an IP literal (which
+    // skips the guarded DNS lookup), is refused here as a failed attempt.
+    const refused = endpointProblem(url, policy);
     try {
-      outcome = await attemptPost(dispatcher, url, input.body, {
+      outcome = refused
+        ? { kind: 'error', code: 'EENDPOINTPOLICY', message: refused }
+        : await attemptPost(agent.dispatcher(), url, input.body, {
         'content-type': 'application/json',
         'user-agent': userAgent,
         'webhook-batch-id': input.batchId,

@@ -21,7 +21,7 @@ import { subscriptionWorkflowId } from '../workflows/ids';
 import { eventsSignal } from '../workflows/messages';
 import { bearerAuth } from './auth';
 import { BatchStore } from './batch-store';
-import { endpointProblem } from './endpoint-policy';
+import { resolvedEndpointProblem, type Resolver } from '../domain/endpoint-policy';
 import { EventRouter } from './event-router';
 import { badRequest, ProblemError, tooLarge, unavailable } from './problem';
 import { SignalCommitter } from './signal-committer';
@@ -37,10 +37,12 @@ export interface AppDeps {
   config: Config;
   /** Bearer token for /v1. */
   token: string;
+  /** DNS resolution for the endpoint policy; tests inject one. */
+  resolver?: Resolver;
 }
 
 /** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
-export function createApp({ client, config, token }: AppDeps) {
+export function createApp({ client, config, token, resolver }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
@@ -59,9 +61,10 @@ export function createApp({ client, config, token }: AppDeps) {
   const createSchema = createSubscriptionSchema(config.batching.maxEventsLimit);
   const patchSchema = patchSubscriptionSchema(config.batching.maxEventsLimit);
 
-  const checkEndpoint = (url: string | undefined) => {
+  /** The endpoint policy when a url is saved: its host is resolved, and a private address refused. */
+  const checkEndpoint = async (url: string | undefined) => {
     if (url === undefined) return;
-    const problem = endpointProblem(url, config.delivery);
+    const problem = await resolvedEndpointProblem(url, config.delivery, resolver);
     if (problem) throw badRequest(`body.url: ${problem}`, [{ path: 'body.url', message: problem }]);
   };
 
@@ -69,7 +72,7 @@ export function createApp({ client, config, token }: AppDeps) {
     .post('/:partnerId/subscriptions', async (c) => {
       const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
       const input = await parseJsonBody(c, createSchema);
-      checkEndpoint(input.url);
+      await checkEndpoint(input.url);
       const view = await subscriptions.create(partnerId, input);
       router.noteSaved(partnerId, view);
       return c.json(view, 201);
@@ -87,7 +90,7 @@ export function createApp({ client, config, token }: AppDeps) {
       const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
       const id = parseParam(subscriptionIdSchema, c.req.param('id'), 'id');
       const patch = await parseJsonBody(c, patchSchema);
-      checkEndpoint(patch.url);
+      await checkEndpoint(patch.url);
       if (patch.eventTypes) patch.eventTypes = [...new Set(patch.eventTypes)];
       const view = await subscriptions.update(partnerId, id, patch);
       router.noteSaved(partnerId, view);

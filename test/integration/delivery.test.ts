@@ -175,7 +175,7 @@ describe('delivery on a real Temporal server', () => {
 
   it('fails an attempt whose answer does not come within the headers timeout, or whose body stalls, even after a 200', async () => {
     const quick = testConfig({ DELIVERY_BACKOFF_SCALE: String(SCALE) });
-    const quickWorker = await createTestWorker(env, quick, { connectMs: 1_000, headersMs: 400, bodyMs: 400 });
+    const quickWorker = await createTestWorker(env, quick, { timeouts: { connectMs: 1_000, headersMs: 400, bodyMs: 400 } });
     const quickApi = apiFor(env.client, quick);
     const replies = ['hang' as const, 'stall-body' as const, 200];
     receiver.responder = (_request, index) => replies[index] ?? 200;

@@ -3,8 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../domain/config';
 import type { SubscriptionConfig, WebhookEvent } from '../../domain/schema';
-import { createActivities } from '../../activities';
-import type { AttemptTimeouts } from '../../activities/http-agent';
+import { createActivities, type ActivityOptions } from '../../activities';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import type { SubscriptionMemo } from '../../workflows/messages';
 import { partnerIdKey, subscriptionIdKey } from '../../workflows/search-attributes';
@@ -22,13 +21,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function createTestWorker(env: TestWorkflowEnvironment, config: Config, timeouts?: AttemptTimeouts): Promise<Worker> {
+export async function createTestWorker(env: TestWorkflowEnvironment, config: Config, options?: ActivityOptions): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(config, timeouts),
+    activities: createActivities(config, options),
   });
 }
 

@@ -10,6 +10,8 @@ export interface ReceivedRequest {
   body: string;
   sha256: string;
   receivedAt: number;
+  /** The common name of the client certificate presented, over HTTPS. */
+  clientCertCn?: string;
 }
 
 /** What the receiver does with a request: a status, a full answer, or misbehaviour. */
@@ -48,9 +50,9 @@ export class Receiver {
 
   private scheme = 'http';
 
-  url(path = '/hook'): string {
+  url(path = '/hook', host = '127.0.0.1'): string {
     const { port } = this.server.address() as AddressInfo;
-    return `${this.scheme}://127.0.0.1:${port}${path}`;
+    return `${this.scheme}://${host}:${port}${path}`;
   }
 
   async close(): Promise<void> {
@@ -71,6 +73,11 @@ export class Receiver {
         sha256: createHash('sha256').update(raw).digest('hex'),
         receivedAt: Date.now(),
       };
+      const socket = req.socket as import('node:tls').TLSSocket;
+      if (typeof socket.getPeerCertificate === 'function') {
+        const cn = socket.getPeerCertificate()?.subject?.CN;
+        if (cn) request.clientCertCn = Array.isArray(cn) ? cn.join(',') : cn;
+      }
       const index = this.requests.push(request) - 1;
       void Promise.resolve(this.onRequest?.(request)).then(() => this.reply(this.responder(request, index), req, res));
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointProblem } from '../../api/endpoint-policy';
+import { endpointProblem } from '../../domain/endpoint-policy';
 
 const strict = { allowHttp: false, allowPrivateNetworks: false };
 
