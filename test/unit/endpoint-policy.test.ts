@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointProblem } from '../../domain/endpoint-policy';
+import { endpointProblem, guardedLookup, type Resolver } from '../../domain/endpoint-policy';
 
 const strict = { allowHttp: false, allowPrivateNetworks: false };
 
@@ -34,5 +34,38 @@ describe('the endpoint policy', () => {
   ])('refuses %s unless WEBHOOK_ALLOW_PRIVATE_NETWORKS', (url) => {
     expect(endpointProblem(url, strict)).toMatch(/private|loopback/);
     expect(endpointProblem(url, { ...strict, allowPrivateNetworks: true })).toBeNull();
+  });
+});
+
+describe('the guarded DNS lookup', () => {
+  const resolver = (addresses: string[]) => ((_host: string, _options: unknown, callback: (err: null, found: { address: string; family: number }[]) => void) =>
+    callback(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })))) as Resolver;
+  const lookup = (addresses: string[], allowPrivateNetworks: boolean, all = true) =>
+    new Promise<{ err: (Error & { code?: string }) | null; result: unknown }>((resolve) =>
+      (guardedLookup({ allowHttp: false, allowPrivateNetworks }, resolver(addresses)) as any)('h.example', { all }, (err: any, result: unknown) =>
+        resolve({ err, result }),
+      ),
+    );
+
+  it('refuses a name that resolves only to private addresses, IPv4 or IPv6', async () => {
+    for (const addresses of [['127.0.0.1'], ['10.0.0.1', '192.168.0.1'], ['::1'], ['fd00::1'], ['169.254.169.254'], ['100.64.1.1']]) {
+      const { err } = await lookup(addresses, false);
+      expect(err?.code, addresses.join()).toBe('EPRIVATEADDRESS');
+    }
+  });
+
+  it('connects only to the public addresses of a name that mixes both', async () => {
+    expect((await lookup(['127.0.0.1', '203.0.113.7'], false)).result).toEqual([{ address: '203.0.113.7', family: 4 }]);
+  });
+
+  it('answers in the single-address form when not asked for all', async () => {
+    const single = await new Promise<unknown[]>((resolve) =>
+      (guardedLookup({ allowHttp: false, allowPrivateNetworks: false }, resolver(['203.0.113.7'])) as any)('h', {}, (...args: unknown[]) => resolve(args)),
+    );
+    expect(single).toEqual([null, '203.0.113.7', 4]);
+  });
+
+  it('allows private addresses when WEBHOOK_ALLOW_PRIVATE_NETWORKS is set', async () => {
+    expect((await lookup(['127.0.0.1'], true)).err).toBeNull();
   });
 });
