@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Config } from '../domain/config';
+import type { ApiToken, Config } from '../domain/config';
 import {
   batchIdSchema,
   batchStatusSchema,
@@ -19,7 +19,7 @@ import {
 } from '../domain/schema';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { eventsSignal } from '../workflows/messages';
-import { bearerAuth } from './auth';
+import { bearerAuth, requireAdmin, type AuthVariables } from './auth';
 import { BatchStore } from './batch-store';
 import { resolvedEndpointProblem, type Resolver } from '../domain/endpoint-policy';
 import { EventRouter } from './event-router';
@@ -35,14 +35,14 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export interface AppDeps {
   client: Client;
   config: Config;
-  /** Bearer token for /v1. */
-  token: string;
+  /** Bearer tokens for /v1, each with its role. */
+  tokens: ApiToken[];
   /** DNS resolution for the endpoint policy; tests inject one. */
   resolver?: Resolver;
 }
 
 /** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
-export function createApp({ client, config, token, resolver }: AppDeps) {
+export function createApp({ client, config, tokens, resolver }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
@@ -113,7 +113,10 @@ export function createApp({ client, config, token, resolver }: AppDeps) {
         if ((await batches.list(partnerId, id)).length === 0) throw err;
       });
       return c.json({ batches: await batches.list(partnerId, id, status) });
-    })
+    });
+
+  // The one route a producer token may use.
+  const events = new Hono()
     .post('/:partnerId/events', async (c) => {
       const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
       const body = await parseJsonBody(c, eventsRequestSchema);
@@ -164,8 +167,10 @@ export function createApp({ client, config, token, resolver }: AppDeps) {
     return counts;
   }
 
-  const v1 = new Hono()
-    .use(bearerAuth(token))
+  const v1 = new Hono<{ Variables: AuthVariables }>()
+    .use(bearerAuth(tokens))
+    .route('/partners', events)
+    .use(requireAdmin)
     .route('/partners', partners)
     .route('/batches', batchRoutes);
 

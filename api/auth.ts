@@ -1,21 +1,37 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { unauthorized } from './problem';
+import type { ApiRole, ApiToken } from '../domain/config';
+import { ProblemError, unauthorized } from './problem';
+
+export type AuthVariables = { role: ApiRole };
 
 /**
  * Bearer-token authentication for every /v1 route. Tokens are compared as SHA-256 digests with
- * timingSafeEqual, so the comparison takes the same time whatever the length or prefix guessed.
+ * timingSafeEqual, against every configured token, so the time taken says nothing about which
+ * token or prefix was close. The caller's role is kept for `requireRole`.
  */
-export function bearerAuth(token: string): MiddlewareHandler {
-  const expected = digest(token);
+export function bearerAuth(tokens: ApiToken[]): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const known = tokens.map(({ role, token }) => ({ role, digest: digest(token) }));
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized('send Authorization: Bearer <API_TOKEN>');
-    if (!timingSafeEqual(digest(match[1]!), expected)) throw unauthorized('the bearer token is not valid');
+    const presented = digest(match[1]!);
+    let role: ApiRole | undefined;
+    for (const candidate of known) {
+      if (timingSafeEqual(presented, candidate.digest) && !role) role = candidate.role;
+    }
+    if (!role) throw unauthorized('the bearer token is not valid');
+    c.set('role', role);
     await next();
   };
 }
+
+/** Lets only an admin token through: everything but posting events. */
+export const requireAdmin: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
+  if (c.get('role') !== 'admin') throw new ProblemError(403, 'Forbidden', 'this token may only post events');
+  await next();
+};
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

@@ -13,7 +13,8 @@ function main(): void {
   // Lazy: the API starts even while Temporal is down, and /healthz answers 503 until it is reachable.
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ client, config, token: config.api.token });
+  const tokens = [{ role: 'admin' as const, token: config.api.token }, ...config.api.extraTokens];
+  const app = createApp({ client, config, tokens });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
     console.log(`api: listening on http://${info.address}:${info.port}`);
   });

@@ -19,6 +19,7 @@ const environmentSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   API_TOKEN: z.string().min(16, 'API_TOKEN must be at least 16 characters').optional(),
+  API_TOKENS: z.string().optional(),
   WEBHOOK_CLIENT_CERT: z.string().min(1).optional(),
   WEBHOOK_CLIENT_KEY: z.string().min(1).optional(),
   WEBHOOK_CA_CERT: z.string().min(1).optional(),
@@ -33,7 +34,14 @@ export type Environment = z.input<typeof environmentSchema>;
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
-  api: { host: string; port: number; token: string | undefined };
+  api: {
+    host: string;
+    port: number;
+    /** The admin token (API_TOKEN). */
+    token: string | undefined;
+    /** More tokens, each with a role (API_TOKENS). */
+    extraTokens: ApiToken[];
+  };
   delivery: {
     clientCertFile: string | undefined;
     clientKeyFile: string | undefined;
@@ -48,6 +56,28 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** `admin` may use every /v1 route; `producer` may only post events. */
+export type ApiRole = 'admin' | 'producer';
+export interface ApiToken {
+  role: ApiRole;
+  token: string;
+}
+
+/** `API_TOKENS`: comma-separated `role:token` pairs, e.g. `producer:abc…,admin:def…`. */
+function parseTokens(raw: string | undefined): ApiToken[] {
+  if (!raw?.trim()) return [];
+  return raw.split(',').map((entry) => {
+    const at = entry.indexOf(':');
+    const role = entry.slice(0, at).trim();
+    const token = entry.slice(at + 1).trim();
+    if (at < 0 || (role !== 'admin' && role !== 'producer')) {
+      throw new ConfigError('invalid configuration: API_TOKENS entries are role:token with role admin or producer');
+    }
+    if (token.length < 16) throw new ConfigError('invalid configuration: every token in API_TOKENS must be at least 16 characters');
+    return { role, token };
+  });
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
@@ -66,7 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    api: { host: e.API_HOST, port: e.API_PORT, token: e.API_TOKEN },
+    api: { host: e.API_HOST, port: e.API_PORT, token: e.API_TOKEN, extraTokens: parseTokens(e.API_TOKENS) },
     delivery: {
       clientCertFile: e.WEBHOOK_CLIENT_CERT,
       clientKeyFile: e.WEBHOOK_CLIENT_KEY,

@@ -58,9 +58,19 @@ export function patchSubscriptionSchema(maxEventsLimit: number) {
     .refine((patch) => Object.keys(patch).length > 0, 'give at least one of url, eventTypes, batching');
 }
 
+/**
+ * An event's `data`: any JSON object, passed on as it came. Not rebuilt key by key (as
+ * `z.record` would, silently dropping a `__proto__` key): JSON.parse makes such a key an own
+ * property, which pollutes no prototype and is delivered as sent.
+ */
+const eventDataSchema = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'data must be a JSON object' },
+);
+
 export const eventInputSchema = z.strictObject({
   type: eventTypeSchema,
-  data: z.record(z.string(), z.unknown()),
+  data: eventDataSchema,
   id: z.uuid().optional(),
   createdAt: z.iso.datetime({ offset: true }).optional(),
 });

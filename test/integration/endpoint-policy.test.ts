@@ -39,7 +39,7 @@ describe('the endpoint policy on a real Temporal server', () => {
     const app = createApp({
       client: env.client,
       config,
-      token: TEST_TOKEN,
+      tokens: [{ role: 'admin', token: TEST_TOKEN }],
       resolver: answers({ 'internal.example': ['10.1.2.3'], 'v6.example': ['fd12::1'], 'metadata.example': ['169.254.169.254'] }),
     });
     for (const host of ['internal.example', 'v6.example', 'metadata.example', '127.0.0.1', '[::1]']) {
@@ -56,7 +56,7 @@ describe('the endpoint policy on a real Temporal server', () => {
   it('refuses, at the attempt, a host that resolved to a public address when saved and to loopback when connecting', async () => {
     const config = testConfig(strict);
     // Saved while the name pointed at a public address; by the time of delivery it points at loopback.
-    const app = createApp({ client: env.client, config, token: TEST_TOKEN, resolver: answers({ 'rebind.example': ['203.0.113.10'] }) });
+    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TEST_TOKEN }], resolver: answers({ 'rebind.example': ['203.0.113.10'] }) });
     const worker = await createTestWorker(env, config, { resolver: answers({ 'rebind.example': ['127.0.0.1', '::1'] }) });
     await worker.runUntil(async () => {
       const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };

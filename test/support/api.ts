@@ -6,7 +6,7 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 /** The real Hono app over a real Temporal client, called in-process with `app.request`. */
 export function apiFor(client: Client, config: Config) {
-  const app = createApp({ client, config, token: TEST_TOKEN });
+  const app = createApp({ client, config, tokens: [{ role: 'admin', token: TEST_TOKEN }] });
   return async (method: string, path: string, body?: unknown) => {
     const response = await app.request(path, {
       method,
