@@ -11,6 +11,7 @@ import { eventually, startDevServer } from '../support/temporal';
  */
 describe('end to end: API → Temporal → worker → receiver', () => {
   const token = `e2e-${randomUUID()}`;
+  const producerToken = `producer-${randomUUID()}`;
   let env: TestWorkflowEnvironment;
   let worker: ProjectProcess;
   let api: ProjectProcess;
@@ -42,6 +43,7 @@ describe('end to end: API → Temporal → worker → receiver', () => {
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       API_TOKEN: token,
+      API_TOKENS: `producer:${producerToken}`,
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       DELIVERY_BACKOFF_SCALE: '0.0001',
@@ -146,8 +148,25 @@ describe('end to end: API → Temporal → worker → receiver', () => {
     expect((await call('GET', '/v1/partners/acme/subscriptions')).json).toEqual({ subscriptions: [] });
   });
 
+  it('lets a producer token from API_TOKENS post events but not manage subscriptions, and logs no token', async () => {
+    const asProducer = (method: string, path: string, body?: unknown) =>
+      fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${producerToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await asProducer('POST', '/v1/partners/acme/events', { type: 'x', data: {} })).status).toBe(202);
+    const refused = await asProducer('GET', '/v1/partners/acme/subscriptions');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    for (const output of [api.output(), worker.output()]) {
+      expect(output).not.toContain(token);
+      expect(output).not.toContain(producerToken);
+    }
+  });
+
   it('refuses to start the API without API_TOKEN', async () => {
-    const { API_TOKEN: _omitted, ...withoutToken } = processEnv;
+    const { API_TOKEN: _omitted, API_TOKENS: _also, ...withoutToken } = processEnv;
     const refused = startProjectProcess('api/main.ts', { ...withoutToken, API_PORT: String(await freePort()) });
     expect(await refused.exited).toBe(2);
     expect(refused.output()).toContain('API_TOKEN');

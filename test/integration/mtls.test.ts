@@ -138,4 +138,25 @@ describe('mTLS delivery on a real Temporal server', () => {
     expect(refused.status).toBe(400);
     expect(refused.json.errors[0]).toMatchObject({ path: 'body.url', message: 'the URL must be https' });
   });
+
+  it('keeps private keys and tokens out of every workflow history, memo and search attribute', async () => {
+    const secrets = [readFileSync(clientKeyFile, 'utf8'), readFileSync(join(dir, 'client.key'), 'utf8')].map((pem) =>
+      pem.split('\n').filter((line) => line && !line.startsWith('-----'))[0]!,
+    );
+    // Payload bytes are decoded to text, so the search sees what the Web UI would show.
+    const asText = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+    let histories = 0;
+    let sawPayloads = false;
+    for await (const execution of env.client.workflow.list()) {
+      const handle = env.client.workflow.getHandle(execution.workflowId, execution.runId);
+      const text = asText(await handle.fetchHistory()) + asText(execution.memo ?? {}) + asText(execution.searchAttributes);
+      histories++;
+      sawPayloads ||= text.includes('partner.test');
+      expect(text).not.toMatch(/PRIVATE KEY/);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      expect(text).not.toContain('test-token-0123456789abcdef');
+    }
+    expect(histories).toBeGreaterThan(5);
+    expect(sawPayloads).toBe(true);
+  });
 });
