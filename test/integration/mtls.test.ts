@@ -129,7 +129,9 @@ describe('mTLS delivery on a real Temporal server', () => {
     renameSync(`${clientCertFile}.new`, clientCertFile);
 
     const delivered = await batchWhen(batchId, (b) => b.status === 'delivered', 40_000);
-    expect(delivered.attempts).toBeGreaterThan(failing.attempts);
+    // The attempt in flight during the rotation may already pick up the new certificate.
+    expect(delivered.attempts).toBeGreaterThanOrEqual(failing.attempts);
+    expect(failing.lastError).toMatch(/^attempt \d+: (UND_ERR_SOCKET|ECONNRESET|ERR_SSL)/);
     expect(receiver.requests[0]!.clientCertCn).toBe('webhooks-sender-2');
   });
 
