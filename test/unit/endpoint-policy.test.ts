@@ -14,6 +14,10 @@ describe('the endpoint policy', () => {
     expect(endpointProblem('ftp://hooks.example.com/', { ...strict, allowHttp: true })).toMatch(/http/);
   });
 
+  it('refuses a URL longer than 2,048 characters', () => {
+    expect(endpointProblem(`https://hooks.example.com/${'a'.repeat(2_048)}`, strict)).toMatch(/longer than 2048/);
+  });
+
   it('refuses user-info in the URL', () => {
     expect(endpointProblem('https://user:pw@hooks.example.com/', strict)).toMatch(/user-info/);
   });
