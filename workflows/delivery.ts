@@ -33,7 +33,7 @@ export interface DeliveryWorkflowResult {
  * intervals below only apply if the worker dies mid-attempt. No schedule-to-close timeout: it
  * would cut the 30 days short.
  */
-const { deliverBatch } = proxyActivities<DeliveryActivities>({
+const activityOptions = {
   startToCloseTimeout: '2 minutes',
   // The attempt heartbeats while its request runs, so cancelling the batch stops the request.
   heartbeatTimeout: '30 seconds',
@@ -43,11 +43,16 @@ const { deliverBatch } = proxyActivities<DeliveryActivities>({
     backoffCoefficient: 2,
     maximumInterval: '5 days',
   },
-});
+} as const;
 
 /** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
   const { batchId, partnerId, subscriptionId, url, body } = input;
+  // The summary names the batch in the Web UI's pending-activity view.
+  const { deliverBatch } = proxyActivities<DeliveryActivities>({
+    ...activityOptions,
+    summary: `POST ${input.eventCount} event(s) of batch ${batchId} to ${hostOf(url)}`,
+  });
   try {
     const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body });
     return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status, url: outcome.url };
@@ -66,4 +71,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       cause: err,
     });
   }
+}
+
+function hostOf(url: string): string {
+  return /^[a-z]+:\/\/([^/?#]+)/i.exec(url)?.[1] ?? url;
 }

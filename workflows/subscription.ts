@@ -118,6 +118,13 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     parentClosePolicy: ParentClosePolicy.ABANDON,
     memo: { batch: { createdAt, eventCount: events.length, sequence } } satisfies BatchMemo,
     staticSummary: `${events.length} event${events.length === 1 ? '' : 's'} for partner ${sub.partnerId} / subscription ${sub.subscriptionId}`,
+    staticDetails: [
+      `**Batch** ${batchId} (#${sequence} of this subscription), cut ${createdAt}`,
+      `**Partner** ${sub.partnerId} · **Subscription** ${sub.subscriptionId}`,
+      `**Events** ${events.length}: ${eventTypesForSearch(events.map((event) => event.type)).join(', ')}`,
+      `**Endpoint** ${sub.config.url}`,
+      'The input holds the exact body; `GET /v1/batches/' + batchId + '` shows it with the attempts.',
+    ].join('\n\n'),
     typedSearchAttributes: [
       { key: partnerIdKey, value: sub.partnerId },
       { key: subscriptionIdKey, value: sub.subscriptionId },

@@ -18,12 +18,12 @@ function requireBinary(path: string): string {
 }
 
 /** A real Temporal dev server from the installed CLI, with this project's search attributes. */
-export async function startDevServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(extraArgs: string[] = [], { ui = false } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: requireBinary(temporalCliPath) },
       ip: '127.0.0.1',
-      ui: false,
+      ui,
       searchAttributes: searchAttributeKeys,
       extraArgs: ['--log-level', 'error', ...extraArgs],
     },
