@@ -1,4 +1,19 @@
-# One image for the API and the worker; docker-compose.yml picks the entry point.
+# One image for the API, the worker and the setup step; docker-compose.yml picks the command.
+
+# Build: bundle the workflow code ahead of time, so a worker starts without webpack.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY scripts ./scripts
+RUN npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
+
+# Run: production dependencies, the sources (run by tsx) and the prebuilt bundle.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -11,5 +26,7 @@ COPY activities ./activities
 COPY api ./api
 COPY worker ./worker
 COPY scripts ./scripts
+COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+ENV WORKER_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
 CMD ["node", "--import", "tsx", "api/main.ts"]

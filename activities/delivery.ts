@@ -21,22 +21,29 @@ export interface DeliverBatchResult {
   deliveredAt: string;
 }
 
+/** Where attempt outcomes are counted (the worker's /metrics). */
+export interface AttemptRecorder {
+  record(outcome: 'delivered' | 'failed', status: number | undefined, seconds: number): void;
+}
+
 export interface DeliveryDeps {
   agent: { dispatcher(): Dispatcher };
   policy: EndpointPolicy;
   backoffScale: number;
   userAgent?: string;
+  metrics?: AttemptRecorder;
 }
 
 /** How often a running attempt heartbeats, so a cancelled batch stops its request at once. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
-export function createDeliveryActivities({ agent, policy, backoffScale, userAgent = 'webhooks/0.1' }: DeliveryDeps) {
+export function createDeliveryActivities({ agent, policy, backoffScale, userAgent = 'webhooks/0.1', metrics }: DeliveryDeps) {
   /** One attempt: POST the batch's exact bytes. Throws a failure carrying its own next retry delay. */
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
     const { attempt } = context.info;
     const url = attempt === 1 ? input.url : await currentEndpoint(input, attempt);
+    const startedAt = performance.now();
     const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
     // The policy again at every attempt: a url saved under other settings, or an IP literal (which
@@ -55,7 +62,15 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
       clearInterval(heartbeat);
     }
     const verdict = judgeAttempt(outcome, attempt, backoffScale);
-    if (verdict.delivered) return { status: verdict.status, attempt, url, deliveredAt: new Date().toISOString() };
+    const seconds = (performance.now() - startedAt) / 1000;
+    const status = outcome.kind === 'response' ? outcome.status : undefined;
+    const ids = { batchId: input.batchId, partnerId: input.partnerId, subscriptionId: input.subscriptionId, attempt, status };
+    metrics?.record(verdict.delivered ? 'delivered' : 'failed', status, seconds);
+    if (verdict.delivered) {
+      context.log.info('batch delivered', ids);
+      return { status: verdict.status, attempt, url, deliveredAt: new Date().toISOString() };
+    }
+    context.log.warn('delivery attempt failed', { ...ids, error: verdict.message, nextRetryDelayMs: verdict.nextRetryDelayMs });
     throw ApplicationFailure.create({
       type: 'DeliveryAttemptFailed',
       message: verdict.message,

@@ -1,17 +1,18 @@
 import type { Config } from '../domain/config';
 import type { Resolver } from '../domain/endpoint-policy';
-import { createDeliveryActivities } from './delivery';
+import { createDeliveryActivities, type AttemptRecorder } from './delivery';
 import { DeliveryAgent, DEFAULT_TIMEOUTS, type AttemptTimeouts } from './http-agent';
 
 export interface ActivityOptions {
   timeouts?: AttemptTimeouts;
   resolver?: Resolver;
+  metrics?: AttemptRecorder;
 }
 
 /** All activities of the worker, built from its configuration (the only place with I/O). */
-export function createActivities(config: Config, { timeouts = DEFAULT_TIMEOUTS, resolver }: ActivityOptions = {}) {
+export function createActivities(config: Config, { timeouts = DEFAULT_TIMEOUTS, resolver, metrics }: ActivityOptions = {}) {
   const agent = new DeliveryAgent({ delivery: config.delivery, timeouts, resolver, log: (message) => console.warn(message) });
-  return createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale });
+  return createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale, metrics });
 }
 
 export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

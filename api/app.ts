@@ -24,6 +24,7 @@ import { BatchStore } from './batch-store';
 import { resolvedEndpointProblem, type Resolver } from '../domain/endpoint-policy';
 import { EventRouter } from './event-router';
 import { badRequest, ProblemError, tooLarge, unavailable } from './problem';
+import { ApiMetrics, logJson } from './observability';
 import { SignalCommitter } from './signal-committer';
 import { SubscriptionStore } from './subscription-store';
 import { isGoneError, isUnavailableError } from './temporal-errors';
@@ -39,10 +40,13 @@ export interface AppDeps {
   tokens: ApiToken[];
   /** DNS resolution for the endpoint policy; tests inject one. */
   resolver?: Resolver;
+  metrics?: ApiMetrics;
+  /** True once the process is stopping: /readyz then answers 503 so no new traffic is sent. */
+  isStopping?: () => boolean;
 }
 
 /** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
-export function createApp({ client, config, tokens, resolver }: AppDeps) {
+export function createApp({ client, config, tokens, resolver, metrics = new ApiMetrics(), isStopping = () => false }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
@@ -50,6 +54,7 @@ export function createApp({ client, config, tokens, resolver }: AppDeps) {
     async (workflowId, events) => {
       try {
         await client.workflow.getHandle(workflowId).signal(eventsSignal, { events });
+        metrics.signals.inc();
         return true;
       } catch (err) {
         if (isGoneError(err)) return false;
@@ -123,6 +128,8 @@ export function createApp({ client, config, tokens, resolver }: AppDeps) {
       const sized = (Array.isArray(body) ? body : [body]).map(toWebhookEvent);
       const counts = await routeAndSignal(partnerId, sized);
       const events = sized.map(({ event }) => event);
+      metrics.eventsAccepted.inc(events.length);
+      metrics.eventsRouted.inc(counts.reduce((sum, n) => sum + n, 0));
       return c.json({ events: events.map((event, i) => ({ id: event.id, subscriptions: counts[i] })) }, 202);
     });
 
@@ -174,7 +181,17 @@ export function createApp({ client, config, tokens, resolver }: AppDeps) {
     .route('/partners', partners)
     .route('/batches', batchRoutes);
 
+  const temporalReachable = async () => {
+    try {
+      await client.connection.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const app = new Hono()
+    .use(metrics.middleware())
     .use(
       bodyLimit({
         maxSize: MAX_REQUEST_BYTES,
@@ -183,14 +200,16 @@ export function createApp({ client, config, tokens, resolver }: AppDeps) {
         },
       }),
     )
-    .get('/healthz', async (c) => {
-      try {
-        await client.connection.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({}));
-        return c.json({ status: 'ok' });
-      } catch {
-        return c.json({ status: 'unavailable', detail: 'Temporal is not reachable' }, 503);
-      }
+    .get('/healthz', async (c) =>
+      (await temporalReachable()) ? c.json({ status: 'ok' }) : c.json({ status: 'unavailable', detail: 'Temporal is not reachable' }, 503),
+    )
+    // Liveness: the process answers. Readiness: it can take traffic (Temporal reachable, not stopping).
+    .get('/livez', (c) => c.json({ status: 'ok' }))
+    .get('/readyz', async (c) => {
+      if (isStopping()) return c.json({ status: 'stopping' }, 503);
+      return (await temporalReachable()) ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', detail: 'Temporal is not reachable' }, 503);
     })
+    .get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
     .route('/v1', v1);
 
   app.notFound(() => {
@@ -198,7 +217,7 @@ export function createApp({ client, config, tokens, resolver }: AppDeps) {
   });
   app.onError((err, c) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) console.error('api: request failed:', err);
+    if (problem.status >= 500) logJson('error', 'request failed', { method: c.req.method, path: c.req.path, error: String(err), stack: (err).stack });
     return c.body(JSON.stringify(problem), problem.status as 400, { 'content-type': 'application/problem+json' });
   });
   return app;

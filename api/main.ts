@@ -2,8 +2,13 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { createApp } from './app';
+import { logJson } from './observability';
 
-/** The API process: refuses to start without API_TOKEN; stops gracefully on SIGINT/SIGTERM. */
+/**
+ * The API process: refuses to start without API_TOKEN. On SIGINT/SIGTERM it turns /readyz to
+ * 503, stops accepting connections, lets in-flight requests finish (an event request answers only
+ * once Temporal recorded its events), then exits.
+ */
 function main(): void {
   const config = loadConfig();
   if (!config.api.token) {
@@ -13,18 +18,23 @@ function main(): void {
   // Lazy: the API starts even while Temporal is down, and /healthz answers 503 until it is reachable.
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  let stopping = false;
   const tokens = [{ role: 'admin' as const, token: config.api.token }, ...config.api.extraTokens];
-  const app = createApp({ client, config, tokens });
+  const app = createApp({ client, config, tokens, isStopping: () => stopping });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
-    console.log(`api: listening on http://${info.address}:${info.port}`);
+    logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address });
   });
 
   const stop = (signal: string) => {
-    console.log(`api: ${signal} received, closing`);
+    if (stopping) return;
+    stopping = true;
+    logJson('info', 'api: stopping', { signal });
     server.close(() => {
       void connection.close().finally(() => process.exit(0));
     });
-    setTimeout(() => process.exit(0), 5_000).unref();
+    // Keep-alive connections idle between requests would hold close() open: end them.
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    setTimeout(() => process.exit(0), 15_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     API_TOKEN: token,
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WORKER_METRICS_PORT: '0',
   };
   const run = (entry: string) => {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });

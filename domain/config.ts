@@ -27,10 +27,14 @@ const environmentSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
   BATCH_MAX_EVENTS_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
+  WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
+/** Every environment variable the project reads. */
+export const environmentNames = Object.keys(environmentSchema.shape);
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
@@ -53,6 +57,12 @@ export interface Config {
   batching: { maxEventsLimit: number };
   /** Group commit: the least time between two signals to one subscription from one API process. */
   ingest: { signalIntervalMs: number };
+  worker: {
+    /** A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); else workflows/ is bundled at start. */
+    workflowBundlePath: string | undefined;
+    /** Where the worker serves /metrics, /livez and /readyz (0: not at all). */
+    metricsPort: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -107,5 +117,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
+    worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
   };
 }

@@ -1,19 +1,33 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../domain/config';
+import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
 
 /**
- * The worker process. The SDK's runtime stops it gracefully on SIGINT/SIGTERM: running activities
- * get their cancellation, and nothing acknowledged is lost (Temporal keeps every task).
+ * The worker process: JSON logs, /metrics and probes on WORKER_METRICS_PORT. The SDK's runtime
+ * stops it gracefully on SIGINT/SIGTERM: it stops polling, lets running tasks finish (running
+ * activities get their cancellation), and nothing acknowledged is lost (Temporal keeps every task).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const metricsPort = config.worker.metricsPort;
+  const sdkMetricsAddress = metricsPort ? `127.0.0.1:${metricsPort + 1}` : undefined;
+  Runtime.install({
+    logger: jsonLogger(),
+    telemetryOptions: sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } : undefined,
+  });
+  const metrics = new WorkerMetrics();
+  let worker: Worker | undefined;
+  const probes = metricsPort
+    ? serveWorkerProbes(metricsPort, metrics, sdkMetricsAddress && `http://${sdkMetricsAddress}/metrics`, () => worker)
+    : undefined;
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createWorker(config, connection);
-    console.log(`worker: polling task queue "${config.temporal.taskQueue}" at ${config.temporal.address}`);
+    worker = await createWorker(config, connection, {}, metrics);
+    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metricsPort });
     await worker.run();
   } finally {
+    probes?.close();
     await connection.close();
   }
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from '../domain/config';
+import type { AttemptRecorder } from '../activities/delivery';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -10,13 +11,14 @@ export async function createWorker(
   config: Config,
   connection: NativeConnection,
   overrides: Partial<WorkerOptions> = {},
+  metrics?: AttemptRecorder,
 ): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath,
-    activities: createActivities(config),
+    ...(config.worker.workflowBundlePath ? { workflowBundle: { codePath: config.worker.workflowBundlePath } } : { workflowsPath }),
+    activities: createActivities(config, { metrics }),
     ...overrides,
   });
 }

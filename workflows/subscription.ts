@@ -2,7 +2,9 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  log,
   makeContinueAsNewFunc,
+  metricMeter,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -48,6 +50,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   });
   setHandler(stateQuery, () => sub.view());
   const childStarts: Promise<void>[] = [];
+  const batchesCut = metricMeter.createCounter('webhooks_batches_cut', 'batches', 'Batches cut, by reason (count, bytes, window, delete)');
 
   for (;;) {
     const { maxEvents, windowMs } = sub.config.batching;
@@ -62,6 +65,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       // Every batch cut in this pass is started in the same workflow task: a hot subscription
       // cuts many batches at once, and starting them one round trip apart would cap its rate.
       const events = sub.takeBatch(decision.size, now);
+      const reason = 'reason' in decision ? decision.reason : 'delete';
+      batchesCut.add(1, { reason });
       childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
       continue;
     }
@@ -111,6 +116,8 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     sequence,
     body: buildPayloadBody(batchId, createdAt, events),
   };
+  // The workflow logger is replay-aware: this line is written once, not on every replay.
+  log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });
   await startChild(deliveryWorkflow, {
     workflowId: batchWorkflowId(batchId),
     args: [input],

@@ -18,6 +18,7 @@ describe('end to end: API → Temporal → worker → receiver', () => {
   let receiver: Receiver;
   let baseUrl: string;
   let processEnv: Record<string, string>;
+  let workerMetricsPort: number;
 
   const call = async (method: string, path: string, body?: unknown, auth = true) => {
     const response = await fetch(`${baseUrl}${path}`, {
@@ -37,6 +38,7 @@ describe('end to end: API → Temporal → worker → receiver', () => {
     receiver = await Receiver.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
+    workerMetricsPort = await freePort();
     processEnv = {
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
@@ -47,6 +49,7 @@ describe('end to end: API → Temporal → worker → receiver', () => {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       DELIVERY_BACKOFF_SCALE: '0.0001',
+      WORKER_METRICS_PORT: String(workerMetricsPort),
     };
     worker = startProjectProcess('worker/main.ts', processEnv);
     api = startProjectProcess('api/main.ts', processEnv);
@@ -163,6 +166,27 @@ describe('end to end: API → Temporal → worker → receiver', () => {
       expect(output).not.toContain(token);
       expect(output).not.toContain(producerToken);
     }
+  });
+
+  it('serves metrics, probes and JSON logs from the API and the worker', async () => {
+    expect((await fetch(`${baseUrl}/livez`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+    const apiMetrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(apiMetrics).toMatch(/^webhooks_events_accepted_total [1-9]/m);
+    expect(apiMetrics).toMatch(/^webhooks_signals_total [1-9]/m);
+    expect(apiMetrics).toContain('webhooks_api_request_duration_seconds_bucket');
+
+    const workerUrl = `http://127.0.0.1:${workerMetricsPort}`;
+    expect((await fetch(`${workerUrl}/readyz`)).status).toBe(200);
+    const workerMetrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^webhooks_delivery_attempts_total\{outcome="delivered",status_class="2xx"\} [1-9]/m);
+    expect(workerMetrics).toContain('webhooks_delivery_attempt_duration_seconds_bucket');
+    expect(workerMetrics).toMatch(/webhooks_batches_cut\{[^}]*reason="(count|window|delete)"/);
+    expect(workerMetrics).toMatch(/temporal_\w+/);
+
+    const logLines = worker.output().split('\n').filter((line) => line.startsWith('{'));
+    const delivered = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'batch delivered');
+    expect(delivered).toMatchObject({ level: 'info', partnerId: expect.any(String), subscriptionId: expect.any(String), batchId: expect.any(String) });
   });
 
   it('refuses to start the API without API_TOKEN', async () => {

@@ -1,0 +1,56 @@
+import type { MiddlewareHandler } from 'hono';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The API's Prometheus metrics: requests by route and status, events accepted, signals sent. */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'webhooks_api_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'webhooks_api_request_duration_seconds',
+    help: 'HTTP request duration by route pattern (for events: until Temporal recorded them)',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly eventsAccepted = new Counter({
+    name: 'webhooks_events_accepted_total',
+    help: 'Events answered with 202 (recorded in Temporal)',
+    registers: [this.registry],
+  });
+  readonly eventsRouted = new Counter({
+    name: 'webhooks_events_routed_total',
+    help: 'Event deliveries routed to subscriptions (an event routed to two subscriptions counts twice)',
+    registers: [this.registry],
+  });
+  readonly signals = new Counter({
+    name: 'webhooks_signals_total',
+    help: 'Signals sent to subscription workflows (after group commit)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'webhooks_api_' });
+  }
+
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const started = performance.now();
+      await next();
+      const route = c.req.routePath;
+      this.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+      this.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+    };
+  }
+}
+
+/** One JSON object per line. */
+export function logJson(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
+  if (level === 'error') process.stderr.write(`${line}\n`);
+  else process.stdout.write(`${line}\n`);
+}
