@@ -181,6 +181,8 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     .route('/partners', partners)
     .route('/batches', batchRoutes);
 
+  metrics.watchBatches(async (query) => (await client.workflow.count(query)).count);
+
   const temporalReachable = async () => {
     try {
       await client.connection.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({}));

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The API's Prometheus metrics: requests by route and status, events accepted, signals sent. */
 export class ApiMetrics {
@@ -35,6 +35,24 @@ export class ApiMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'webhooks_api_' });
+  }
+
+  /** Batches by state, counted in Temporal's visibility store when scraped. */
+  watchBatches(count: (query: string) => Promise<number>): void {
+    new Gauge({
+      name: 'webhooks_batches',
+      help: 'Batches by status: pending (retrying or about to be tried) and failed (after 26 attempts or a deleted subscription)',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const [pending, failed] = await Promise.all([
+          count("WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running'"),
+          count("WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Failed'"),
+        ]).catch(() => [NaN, NaN]);
+        this.set({ status: 'pending' }, pending);
+        this.set({ status: 'failed' }, failed);
+      },
+    });
   }
 
   middleware(): MiddlewareHandler {

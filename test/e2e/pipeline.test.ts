@@ -175,6 +175,8 @@ describe('end to end: API → Temporal → worker → receiver', () => {
     expect(apiMetrics).toMatch(/^webhooks_events_accepted_total [1-9]/m);
     expect(apiMetrics).toMatch(/^webhooks_signals_total [1-9]/m);
     expect(apiMetrics).toContain('webhooks_api_request_duration_seconds_bucket');
+    expect(apiMetrics).toMatch(/^webhooks_batches\{status="pending"\} \d+/m);
+    expect(apiMetrics).toMatch(/^webhooks_batches\{status="failed"\} 0/m);
 
     const workerUrl = `http://127.0.0.1:${workerMetricsPort}`;
     expect((await fetch(`${workerUrl}/readyz`)).status).toBe(200);
@@ -187,6 +189,40 @@ describe('end to end: API → Temporal → worker → receiver', () => {
     const logLines = worker.output().split('\n').filter((line) => line.startsWith('{'));
     const delivered = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'batch delivered');
     expect(delivered).toMatchObject({ level: 'info', partnerId: expect.any(String), subscriptionId: expect.any(String), batchId: expect.any(String) });
+  });
+
+  it('finishes in-flight requests on SIGTERM and loses none of the events it acknowledged', async () => {
+    const port = await freePort();
+    const stopping = startProjectProcess('api/main.ts', { ...processEnv, API_PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    const created = await call('POST', '/v1/partners/shutdown/subscriptions', { url: receiver.url('/shutdown'), eventTypes: ['t'], batching: { maxEvents: 100 } });
+    expect(created.status).toBe(201);
+
+    const answers = Array.from({ length: 50 }, (_, i) =>
+      fetch(`${url}/v1/partners/shutdown/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 't', data: { i } }),
+      }).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as { events: { id: string }[] } }),
+        (err: Error) => ({ status: 0, error: err }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    stopping.child.kill('SIGTERM');
+    const settled = await Promise.all(answers);
+    expect(await stopping.exited).toBe(0);
+
+    // Every request either got its 202 or was never accepted; every acknowledged event is delivered.
+    const acknowledged = settled.flatMap((a) => ('body' in a && a.status === 202 ? a.body.events.map((e) => e.id) : []));
+    for (const answer of settled) expect([0, 202]).toContain(answer.status);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const delivered = await eventually(() => {
+      const ids = receiver.requests.filter((r) => r.path === '/shutdown').flatMap((r) => (JSON.parse(r.body) as { events: { id: string }[] }).events.map((e) => e.id));
+      return acknowledged.every((id) => ids.includes(id)) ? ids : undefined;
+    });
+    expect(new Set(delivered).size).toBe(delivered.length);
   });
 
   it('refuses to start the API without API_TOKEN', async () => {
