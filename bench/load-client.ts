@@ -9,7 +9,8 @@ import { Pool } from 'undici';
 const env = process.env;
 const url = new URL(env.API_URL!);
 const token = env.API_TOKEN!;
-const partnerId = env.PARTNER_ID!;
+// Requests go round-robin over these partners (one subscription each in the scenarios).
+const partners = (env.PARTNER_IDS ?? env.PARTNER_ID!).split(',');
 const rate = Number(env.RATE ?? 5000);
 const concurrency = Number(env.CONCURRENCY ?? 200);
 const durationMs = Number(env.DURATION_S ?? 20) * 1000;
@@ -38,7 +39,7 @@ async function client(index: number): Promise<void> {
     try {
       const response = await pool.request({
         method: 'POST',
-        path: `/v1/partners/${partnerId}/events`,
+        path: `/v1/partners/${partners[(index + k * concurrency) % partners.length]}/events`,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body,
       });

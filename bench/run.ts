@@ -1,0 +1,168 @@
+/**
+ * `npm run bench` (add `-- --quick` for a run under two minutes): the real stack on this machine,
+ * load from a separate process, four scenarios at a fixed offered load and (full run) stepped up
+ * until the backlog grows, and the receiver's and Temporal's own ceilings measured in the same run.
+ * Prints a table; writes JSON with the machine's description under bench/results/.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { receiverCeiling, temporalCeiling } from './ceilings';
+import { cpuSeconds, createSubscription, peakRssMb, percentile, root, sleep, startStack, TOKEN, type Stack } from './stack';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
+const CONCURRENCY = 200;
+const STEP_SECONDS = quick ? 5 : 15;
+const BACKOFF_SCALE = '0.001';
+
+interface Scenario {
+  name: string;
+  description: string;
+  subscriptions: number;
+  batching: { windowMs: number; maxEvents: number };
+  rate: number;
+  failRatio?: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'hot', description: 'one hot subscription, maxEvents 100, windowMs 1000, 200 clients posting single events', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 2000 : 5000 },
+  { name: 'shared', description: '100 subscriptions sharing the load', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 10000 },
+  { name: 'sparse', description: 'many subscriptions, sparse traffic (2 events each per 5 s window)', subscriptions: quick ? 100 : 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: ((quick ? 100 : 1000) * 2) / 5 },
+  { name: 'failing', description: 'one subscription whose receiver fails half of the attempts', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000, failRatio: 0.5 },
+].filter((s) => !only || s.name === only);
+
+interface LoadResult {
+  durationMs: number;
+  acceptedCount: number;
+  statuses: Record<string, number>;
+  latencyMs: { p50: number | null; p99: number | null };
+  accepted: [string, number][];
+}
+
+async function offer(stack: Stack, partners: string[], rate: number): Promise<LoadResult> {
+  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load-client.ts'], {
+    cwd: root,
+    env: { ...process.env, API_URL: stack.apiUrl, API_TOKEN: TOKEN, PARTNER_IDS: partners.join(','), RATE: String(rate), CONCURRENCY: String(CONCURRENCY), DURATION_S: String(STEP_SECONDS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  load.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => load.once('exit', resolve));
+  return JSON.parse(output) as LoadResult;
+}
+
+type StepResult = Awaited<ReturnType<typeof runStep>>;
+
+async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number) {
+  stack.receiver.reset();
+  stack.receiver.failRatio = scenario.failRatio ?? 0;
+  const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const result = await offer(stack, partners, rate);
+  // Settle: everything accepted should arrive within a window plus retries; stop waiting after 30 s.
+  const settleStart = Date.now();
+  const missing = () => result.accepted.filter(([id]) => !stack.receiver.arrivals.has(id)).length;
+  while (missing() > 0 && Date.now() - settleStart < scenario.batching.windowMs + (quick ? 10_000 : 30_000)) await sleep(250);
+  const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
+  const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
+  const firstAck = Math.min(...result.accepted.map(([, at]) => at));
+  const lastArrival = Math.max(...stack.receiver.arrivals.values());
+  const spanS = Math.max(0.001, (lastArrival - firstAck) / 1000);
+  const delivered = stack.receiver.arrivals.size;
+  const successfulRequests = stack.receiver.requests - stack.receiver.failed;
+  const acceptedPerSecond = Math.round((result.acceptedCount / result.durationMs) * 1000);
+  return {
+    offeredPerSecond: rate,
+    acceptedPerSecond,
+    errors: Object.fromEntries(Object.entries(result.statuses).filter(([status]) => status !== '202')),
+    latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99) },
+    endToEndMs: { p50: percentile(e2e, 50), p95: percentile(e2e, 95), p99: percentile(e2e, 99) },
+    undelivered: missing(),
+    deliveredEventsPerSecond: Math.round(delivered / spanS),
+    batchesPerSecond: +(successfulRequests / spanS).toFixed(1),
+    httpRequestsPerDeliveredEvent: +(stack.receiver.requests / Math.max(1, delivered)).toFixed(4),
+    cpuSeconds: cpu,
+    sustained: acceptedPerSecond >= 0.95 * rate && missing() === 0,
+  };
+}
+
+const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+
+async function main(): Promise<void> {
+  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: 'CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL' },
+    settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE },
+  };
+  try {
+    const ceilingMs = quick ? 3_000 : 10_000;
+    report.ceilings = { receiver: await receiverCeiling(stack, CONCURRENCY, ceilingMs), temporal: await temporalCeiling(stack, CONCURRENCY, ceilingMs) };
+    console.error('ceilings', JSON.stringify(report.ceilings));
+    const results: Record<string, unknown> = {};
+    for (const scenario of scenarios) {
+      const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${i}`);
+      for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
+      const fixed = await runStep(stack, scenario, partners, scenario.rate);
+      console.error(scenario.name, 'fixed', JSON.stringify(fixed));
+      const steps: StepResult[] = [];
+      if (!quick) {
+        // Step up (×1.5) from the fixed load while it is sustained; or down (×0.6) until it is.
+        let rate = scenario.rate;
+        let last = fixed;
+        for (let i = 0; i < 4; i++) {
+          rate = Math.round(last.sustained ? rate * 1.5 : rate * 0.6);
+          last = await runStep(stack, scenario, partners, rate);
+          steps.push(last);
+          console.error(scenario.name, 'step', JSON.stringify(last));
+          if (last.sustained !== fixed.sustained) break;
+        }
+      }
+      const sustainedRates = [fixed, ...steps].filter((s) => s.sustained).map((s) => s.acceptedPerSecond);
+      results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond: sustainedRates.length ? Math.max(...sustainedRates) : null };
+    }
+    report.scenarios = results;
+    report.peakRssMb = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, peakRssMb(pid)]));
+  } finally {
+    await stack.stop();
+  }
+  printTable(report);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const file = join(root, `bench/results/${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwritten: ${file}`);
+  process.exit(0);
+}
+
+function printTable(report: Record<string, unknown>): void {
+  const ceilings = report.ceilings as { receiver: { requestsPerSecond: number }; temporal: { workflowsPerSecond: number } };
+  console.log(`\nceilings: receiver ${ceilings.receiver.requestsPerSecond} batch POSTs/s; Temporal ${ceilings.temporal.workflowsPerSecond} bare workflows/s (one no-op activity each)`);
+  console.log('scenario  step      offered/s accepted/s 202 p50/p99 ms   e2e p50/p95/p99 ms      delivered/s batches/s (of ceiling) req/event cpu s temporal/worker/api  ok');
+  for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[] }>)) {
+    for (const [i, step] of [value.fixed, ...value.steps].entries()) {
+      const share = ((step.batchesPerSecond / ceilings.temporal.workflowsPerSecond) * 100).toFixed(0);
+      console.log(
+        [
+          name.padEnd(9),
+          (i === 0 ? 'fixed' : `step ${i}`).padEnd(9),
+          String(step.offeredPerSecond).padStart(9),
+          String(step.acceptedPerSecond).padStart(10),
+          `${step.latency202Ms.p50}/${step.latency202Ms.p99}`.padStart(15),
+          `${step.endToEndMs.p50}/${step.endToEndMs.p95}/${step.endToEndMs.p99}`.padStart(21),
+          String(step.deliveredEventsPerSecond).padStart(12),
+          `${step.batchesPerSecond} (${share}%)`.padStart(19),
+          String(step.httpRequestsPerDeliveredEvent).padStart(9),
+          `${step.cpuSeconds.temporal}/${step.cpuSeconds.worker}/${step.cpuSeconds.api}`.padStart(20),
+          step.sustained ? ' yes' : '  no',
+        ].join(' '),
+      );
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+/**
+ * The real stack for benchmarks: Temporal's dev server from the installed binary (SQLite on disk,
+ * WAL), the worker and the API as their own processes, and a fast local receiver in this process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServerProcess } from '../scripts/temporal-dev-server';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const TOKEN = 'bench-token-0123456789abcdef';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The most resident memory a process has used, in MiB. */
+export function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : 0;
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+
+/** Answers 200 at once (or 500 for a share of requests), noting when each event first arrived. */
+export class BenchReceiver {
+  readonly arrivals = new Map<string, number>();
+  requests = 0;
+  failed = 0;
+  failRatio = 0;
+  private server!: Server;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.requests++;
+        if (this.failRatio > 0 && Math.random() < this.failRatio) {
+          this.failed++;
+          return void res.writeHead(500).end('injected failure');
+        }
+        const now = Date.now();
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { events: { id: string }[] };
+        for (const event of body.events) if (!this.arrivals.has(event.id)) this.arrivals.set(event.id, now);
+        res.writeHead(200).end();
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+    this.port = await freePort();
+    await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  reset(): void {
+    this.arrivals.clear();
+    this.requests = 0;
+    this.failed = 0;
+    this.failRatio = 0;
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+}
+
+export interface Stack {
+  address: string;
+  apiUrl: string;
+  client: Client;
+  receiver: BenchReceiver;
+  pids: Record<'temporal' | 'worker' | 'api', number>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
+  const [temporalPort, apiPort] = [await freePort(), await freePort()];
+  const address = `127.0.0.1:${temporalPort}`;
+  const children: ChildProcess[] = [];
+  const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
+  children.push(server);
+  let connection: Connection | undefined;
+  for (let i = 0; i < 120 && !connection; i++) {
+    // A hot run's history can pass gRPC's default 4 MB message limit: this reader takes 64 MB.
+    connection = await Connection.connect({ address, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
+      await sleep(250);
+      return undefined;
+    });
+  }
+  if (!connection) throw new Error('the Temporal dev server did not start');
+  const receiver = new BenchReceiver();
+  await receiver.start();
+  const processEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    API_PORT: String(apiPort),
+    API_TOKEN: TOKEN,
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WORKER_METRICS_PORT: '0',
+    ...env,
+  };
+  const run = (entry: string) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+    children.push(child);
+    return child;
+  };
+  const worker = run('worker/main.ts');
+  const api = run('api/main.ts');
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  for (let i = 0; i < 240; i++) {
+    if ((await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok) break;
+    await sleep(250);
+  }
+  await sleep(3_000); // the worker builds its workflow bundle
+  return {
+    address,
+    apiUrl,
+    client: new Client({ connection }),
+    receiver,
+    pids: { temporal: server.pid!, worker: worker.pid!, api: api.pid! },
+    async stop() {
+      await connection.close();
+      receiver.close();
+      for (const child of children) child.kill('SIGTERM');
+      await sleep(500);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
+  const response = await fetch(`${stack.apiUrl}/v1/partners/${partnerId}/subscriptions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching }),
+  });
+  if (response.status !== 201) throw new Error(`creating a subscription answered ${response.status}`);
+  return ((await response.json()) as { id: string }).id;
+}
