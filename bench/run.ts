@@ -66,8 +66,9 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   while (missing() > 0 && Date.now() - settleStart < scenario.batching.windowMs + (quick ? 10_000 : 30_000)) await sleep(250);
   const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
   const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
-  const firstAck = Math.min(...result.accepted.map(([, at]) => at));
-  const lastArrival = Math.max(...stack.receiver.arrivals.values());
+  // (reduce, not Math.min(...): a step accepts more events than a call may take arguments)
+  const firstAck = result.accepted.reduce((min, [, at]) => Math.min(min, at), Infinity);
+  const lastArrival = [...stack.receiver.arrivals.values()].reduce((max, at) => Math.max(max, at), 0);
   const spanS = Math.max(0.001, (lastArrival - firstAck) / 1000);
   const delivered = stack.receiver.arrivals.size;
   const successfulRequests = stack.receiver.requests - stack.receiver.failed;
