@@ -56,6 +56,8 @@ async function offer(stack: Stack, partners: string[], rate: number): Promise<Lo
 type StepResult = Awaited<ReturnType<typeof runStep>>;
 
 async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number) {
+  // What an earlier, overloaded step left undelivered still competes with this one: say how much.
+  const backlogAtStart = stack.backlog();
   stack.receiver.reset();
   stack.receiver.failRatio = scenario.failRatio ?? 0;
   const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
@@ -73,7 +75,9 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   const delivered = stack.receiver.arrivals.size;
   const successfulRequests = stack.receiver.requests - stack.receiver.failed;
   const acceptedPerSecond = Math.round((result.acceptedCount / result.durationMs) * 1000);
+  stack.backlog = () => missing();
   return {
+    backlogAtStart,
     offeredPerSecond: rate,
     acceptedPerSecond,
     errors: Object.fromEntries(Object.entries(result.statuses).filter(([status]) => status !== '202')),
@@ -91,19 +95,23 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
 const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
 async function main(): Promise<void> {
-  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: 'CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL' },
     settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE },
   };
-  try {
-    const ceilingMs = quick ? 3_000 : 10_000;
-    report.ceilings = { receiver: await receiverCeiling(stack, CONCURRENCY, ceilingMs), temporal: await temporalCeiling(stack, CONCURRENCY, ceilingMs) };
-    console.error('ceilings', JSON.stringify(report.ceilings));
-    const results: Record<string, unknown> = {};
-    for (const scenario of scenarios) {
+  const results: Record<string, unknown> = {};
+  const peakRss: Record<string, Record<string, number>> = {};
+  for (const [index, scenario] of scenarios.entries()) {
+    // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
+    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+    try {
+      if (index === 0) {
+        const ceilingMs = quick ? 3_000 : 10_000;
+        report.ceilings = { receiver: await receiverCeiling(stack, CONCURRENCY, ceilingMs), temporal: await temporalCeiling(stack, CONCURRENCY, ceilingMs) };
+        console.error('ceilings', JSON.stringify(report.ceilings));
+      }
       const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${i}`);
       for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
       const fixed = await runStep(stack, scenario, partners, scenario.rate);
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
         // Step up (×1.5) from the fixed load while it is sustained; or down (×0.6) until it is.
         let rate = scenario.rate;
         let last = fixed;
-        for (let i = 0; i < 4; i++) {
+        for (let i = 0; i < 3; i++) {
           rate = Math.round(last.sustained ? rate * 1.5 : rate * 0.6);
           last = await runStep(stack, scenario, partners, rate);
           steps.push(last);
@@ -123,12 +131,13 @@ async function main(): Promise<void> {
       }
       const sustainedRates = [fixed, ...steps].filter((s) => s.sustained).map((s) => s.acceptedPerSecond);
       results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond: sustainedRates.length ? Math.max(...sustainedRates) : null };
+      peakRss[scenario.name] = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, peakRssMb(pid)]));
+    } finally {
+      await stack.stop();
     }
-    report.scenarios = results;
-    report.peakRssMb = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, peakRssMb(pid)]));
-  } finally {
-    await stack.stop();
   }
+  report.scenarios = results;
+  report.peakRssMb = peakRss;
   printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, `bench/results/${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -88,6 +88,8 @@ export interface Stack {
   client: Client;
   receiver: BenchReceiver;
   pids: Record<'temporal' | 'worker' | 'api', number>;
+  /** Events accepted by the last step and not yet delivered (set by the step runner). */
+  backlog: () => number;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     client: new Client({ connection }),
     receiver,
     pids: { temporal: server.pid!, worker: worker.pid!, api: api.pid! },
+    backlog: () => 0,
     async stop() {
       await connection.close();
       receiver.close();
