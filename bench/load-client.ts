@@ -29,7 +29,9 @@ const intervalMs = (1000 * concurrency) / rate;
 async function client(index: number): Promise<void> {
   for (let k = 0; ; k++) {
     const due = start + index * (1000 / rate) + k * intervalMs;
-    if (due - start >= durationMs) return;
+    // The load is offered for durationMs of wall-clock time: a client that fell behind stops at
+    // the deadline instead of sending its whole quota late (which would stretch the step).
+    if (due - start >= durationMs || performance.now() - start >= durationMs) return;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const id = randomUUID();

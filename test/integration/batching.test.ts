@@ -1,45 +1,25 @@
 import { createHash } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../domain/config';
 import type { BatchPayload } from '../../domain/payload';
 import type { deliveryWorkflow, DeliveryWorkflowInput } from '../../workflows/delivery';
 import { batchWorkflowId } from '../../workflows/ids';
 import { eventsSignal, stateQuery } from '../../workflows/messages';
 import { subscriptionIdKey } from '../../workflows/search-attributes';
-import { Receiver } from '../support/receiver';
-import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
-import { eventually, startDevServer } from '../support/temporal';
+import type { Receiver } from '../support/receiver';
+import { useServerSuite } from '../support/suite';
+import { makeEvent, startSubscription } from '../support/harness';
+import { eventually } from '../support/temporal';
 
 /** The batching workflow against a real Temporal dev server, delivering to a real local receiver. */
 describe('subscription workflow on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let config: Config;
-  let worker: Worker;
-  let running: Promise<void>;
   let receiver: Receiver;
 
-  beforeAll(async () => {
-    env = await startDevServer();
-    config = testConfig();
-    worker = await createTestWorker(env, config);
-    running = worker.run();
-    receiver = await Receiver.start();
-  });
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await env?.teardown();
-  });
-
-  beforeEach(() => {
-    receiver.requests.length = 0;
-    receiver.responder = () => 200;
-  });
+  useServerSuite({}, (suite) => ({ env, config, receiver } = suite));
 
   const bodiesFor = (subscriptionPath: string) =>
     receiver.requests.filter((r) => r.path === subscriptionPath).map((r) => JSON.parse(r.body) as BatchPayload);

@@ -1,13 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../domain/config';
+import { describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, retrySchedule } from '../../domain/schedule';
 import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { createTestWorker, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import type { Receiver } from '../support/receiver';
+import { useServerSuite } from '../support/suite';
+import { eventually } from '../support/temporal';
 
 /**
  * Delivery as a partner and an operator see it, on a real dev server: retries on the schedule
@@ -17,32 +16,10 @@ const SCALE = 0.00001;
 
 describe('delivery on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
-  let config: Config;
-  let worker: Worker;
-  let running: Promise<void>;
   let receiver: Receiver;
   let api: ReturnType<typeof apiFor>;
 
-  beforeAll(async () => {
-    env = await startDevServer();
-    config = testConfig({ DELIVERY_BACKOFF_SCALE: String(SCALE) });
-    worker = await createTestWorker(env, config);
-    running = worker.run();
-    receiver = await Receiver.start();
-    api = apiFor(env.client, config);
-  });
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await env?.teardown();
-  });
-
-  beforeEach(() => {
-    receiver.requests.length = 0;
-    receiver.responder = () => 200;
-  });
+  useServerSuite({ DELIVERY_BACKOFF_SCALE: String(SCALE) }, (suite) => ({ env, receiver, api } = suite));
 
   const at = (path: string) => receiver.requests.filter((r) => r.path === path);
 

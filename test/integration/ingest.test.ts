@@ -1,44 +1,23 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../domain/config';
 import type { BatchPayload } from '../../domain/payload';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES } from '../../domain/schema';
 import { stateQuery } from '../../workflows/messages';
 import { apiFor } from '../support/api';
-import { createTestWorker, startSubscription, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { startSubscription } from '../support/harness';
+import type { Receiver } from '../support/receiver';
+import { useServerSuite } from '../support/suite';
+import { eventually } from '../support/temporal';
 
 /** Ingest through the real API app into a real Temporal server: routing, group commit, limits. */
 describe('ingest on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let config: Config;
-  let worker: Worker;
-  let running: Promise<void>;
   let receiver: Receiver;
   let api: ReturnType<typeof apiFor>;
 
-  beforeAll(async () => {
-    env = await startDevServer();
-    config = testConfig({ INGEST_SIGNAL_INTERVAL_MS: '50' });
-    worker = await createTestWorker(env, config);
-    running = worker.run();
-    receiver = await Receiver.start();
-    api = apiFor(env.client, config);
-  });
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await env?.teardown();
-  });
-
-  beforeEach(() => {
-    receiver.requests.length = 0;
-    receiver.responder = () => 200;
-  });
+  useServerSuite({ INGEST_SIGNAL_INTERVAL_MS: '50' }, (suite) => ({ env, config, receiver, api } = suite));
 
   const bodiesAt = (path: string) => receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as BatchPayload);
 
