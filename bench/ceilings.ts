@@ -9,25 +9,33 @@ import { Pool } from 'undici';
 import { buildPayloadBody } from '../domain/payload';
 import { root, sleep, type Stack } from './stack';
 
-export async function receiverCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ requestsPerSecond: number }> {
-  const events = Array.from({ length: 100 }, (_, i) => ({ id: randomUUID(), createdAt: new Date().toISOString(), type: 'page.viewed', data: { client: i, seq: i, sentAt: Date.now() } }));
-  const body = buildPayloadBody(randomUUID(), new Date().toISOString(), events);
-  const pool = new Pool(`http://127.0.0.1:${stack.receiver.port}`, { connections: concurrency });
+/** Runs `operation` in `concurrency` loops for `durationMs`; answers how many completed per second. */
+async function closedLoopRate(concurrency: number, durationMs: number, operation: () => Promise<unknown>): Promise<number> {
   let done = 0;
-  const deadline = performance.now() + durationMs;
   const started = performance.now();
+  const deadline = started + durationMs;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
-        const response = await pool.request({ method: 'POST', path: '/hook', headers: { 'content-type': 'application/json' }, body });
-        await response.body.dump();
+        await operation();
         done++;
       }
     }),
   );
+  return Math.round((done / (performance.now() - started)) * 1000);
+}
+
+export async function receiverCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ requestsPerSecond: number }> {
+  const events = Array.from({ length: 100 }, (_, i) => ({ id: randomUUID(), createdAt: new Date().toISOString(), type: 'page.viewed', data: { client: i, seq: i, sentAt: Date.now() } }));
+  const body = buildPayloadBody(randomUUID(), new Date().toISOString(), events);
+  const pool = new Pool(`http://127.0.0.1:${stack.receiver.port}`, { connections: concurrency });
+  const requestsPerSecond = await closedLoopRate(concurrency, durationMs, async () => {
+    const response = await pool.request({ method: 'POST', path: '/hook', headers: { 'content-type': 'application/json' }, body });
+    await response.body.dump();
+  });
   await pool.close();
   stack.receiver.reset();
-  return { requestsPerSecond: Math.round((done / (performance.now() - started)) * 1000) };
+  return { requestsPerSecond };
 }
 
 export async function temporalCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ workflowsPerSecond: number }> {
@@ -38,19 +46,10 @@ export async function temporalCeiling(stack: Stack, concurrency: number, duratio
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise<void>((resolve) => worker.stdout.once('data', () => resolve()));
-  let done = 0;
-  const deadline = performance.now() + durationMs;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await stack.client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` });
-        done++;
-      }
-    }),
+  const workflowsPerSecond = await closedLoopRate(concurrency, durationMs, () =>
+    stack.client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` }),
   );
-  const elapsed = performance.now() - started;
   worker.kill('SIGTERM');
   await sleep(500);
-  return { workflowsPerSecond: Math.round((done / elapsed) * 1000) };
+  return { workflowsPerSecond };
 }
