@@ -49,7 +49,11 @@ export interface AppDeps {
 export function createApp({ client, config, tokens, resolver, metrics = new ApiMetrics(), isStopping = () => false }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
-  const router = new EventRouter((partnerId) => subscriptions.list(partnerId));
+  const router = new EventRouter(
+    () => subscriptions.listAll(),
+    Date.now,
+    (err) => logJson('warn', 'routing table refresh failed; routing with the previous table', { error: String(err) }),
+  );
   const committer = new SignalCommitter(
     async (workflowId, events) => {
       try {

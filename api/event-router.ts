@@ -5,8 +5,8 @@ export interface Route {
   eventTypes: ReadonlySet<string>;
 }
 
-/** How long a partner's routes are reused before they are read again from Temporal's visibility. */
-export const ROUTES_TTL_MS = 2_000;
+/** How often the routing table is read again from Temporal's visibility store, in the background. */
+export const ROUTES_REFRESH_MS = 2_000;
 /**
  * How long this process trusts its own changes over what visibility says: visibility is updated
  * asynchronously, so a subscription created here may be missing from a listing for a moment.
@@ -19,22 +19,30 @@ interface LocalChange {
 }
 
 /**
- * Which subscriptions an event goes to. Routes are cached per partner so the hot path does not
- * list visibility for each request; changes made through this process apply at once, changes
- * made through another API process within ROUTES_TTL_MS plus the visibility lag.
+ * Which subscriptions an event goes to. The whole routing table (every active subscription's id
+ * and event types, from the subscription workflows' memos) is loaded once, then refreshed in the
+ * background every ROUTES_REFRESH_MS: after the first request, the hot path never waits on
+ * visibility, and the cost is one paginated listing per interval however many partners post.
+ * Changes made through this process apply at once; changes made through another API process
+ * within ROUTES_REFRESH_MS plus the listing's duration and the visibility lag.
  */
 export class EventRouter {
-  private readonly cache = new Map<string, { loadedAt: number; routes: Promise<Route[]> }>();
+  private table = new Map<string, Route[]>();
+  private firstLoad: Promise<void> | undefined;
+  private loadedAt = -Infinity;
+  private refreshing = false;
   private readonly localChanges = new Map<string, Map<string, LocalChange>>();
 
   constructor(
-    private readonly listSubscriptions: (partnerId: string) => Promise<SubscriptionSummary[]>,
+    private readonly listAll: () => Promise<SubscriptionSummary[]>,
     private readonly now: () => number = Date.now,
+    private readonly onRefreshError: (err: unknown) => void = () => {},
   ) {}
 
   /** The subscriptions of `partnerId` that want `type`. */
   async subscriptionsFor(partnerId: string, type: string): Promise<string[]> {
-    const routes = await this.routes(partnerId);
+    await this.fresh();
+    const routes = this.withLocalChanges(partnerId, this.table.get(partnerId) ?? []);
     return routes.filter((route) => route.eventTypes.has(type)).map((route) => route.subscriptionId);
   }
 
@@ -51,21 +59,33 @@ export class EventRouter {
     this.noteChange(partnerId, subscriptionId, null);
   }
 
-  private async routes(partnerId: string): Promise<Route[]> {
-    const now = this.now();
-    let entry = this.cache.get(partnerId);
-    if (!entry || now - entry.loadedAt > ROUTES_TTL_MS) {
-      const routes = this.listSubscriptions(partnerId).then((found) =>
-        found.map((s) => ({ subscriptionId: s.id, eventTypes: new Set(s.eventTypes) })),
-      );
-      entry = { loadedAt: now, routes };
-      this.cache.set(partnerId, entry);
-      // A failed listing must not stay cached.
-      routes.catch(() => {
-        if (this.cache.get(partnerId) === entry) this.cache.delete(partnerId);
+  /** Waits for the first load only; later refreshes run behind the requests that trigger them. */
+  private async fresh(): Promise<void> {
+    if (!this.firstLoad) {
+      this.firstLoad = this.load().catch((err: unknown) => {
+        this.firstLoad = undefined; // the next request tries again
+        throw err;
       });
     }
-    return this.withLocalChanges(partnerId, await entry.routes);
+    await this.firstLoad;
+    if (this.now() - this.loadedAt > ROUTES_REFRESH_MS && !this.refreshing) {
+      this.refreshing = true;
+      this.load()
+        .catch(this.onRefreshError) // keep routing with the table we have
+        .finally(() => (this.refreshing = false));
+    }
+  }
+
+  private async load(): Promise<void> {
+    const startedAt = this.now();
+    const table = new Map<string, Route[]>();
+    for (const subscription of await this.listAll()) {
+      let routes = table.get(subscription.partnerId);
+      if (!routes) table.set(subscription.partnerId, (routes = []));
+      routes.push({ subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });
+    }
+    this.table = table;
+    this.loadedAt = startedAt;
   }
 
   private withLocalChanges(partnerId: string, listed: Route[]): Route[] {

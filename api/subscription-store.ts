@@ -65,7 +65,16 @@ export class SubscriptionStore {
 
   /** The partner's active subscriptions, from visibility: eventually consistent (about a second). */
   async list(partnerId: string): Promise<SubscriptionSummary[]> {
-    const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND ${partnerIdKey.name} = '${partnerId}'`;
+    return this.listWhere(`${partnerIdKey.name} = '${partnerId}'`);
+  }
+
+  /** Every active subscription of every partner: what the event router loads in the background. */
+  async listAll(): Promise<SubscriptionSummary[]> {
+    return this.listWhere(`${partnerIdKey.name} IS NOT NULL`);
+  }
+
+  private async listWhere(condition: string): Promise<SubscriptionSummary[]> {
+    const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND ${condition}`;
     const found: SubscriptionSummary[] = [];
     for await (const execution of this.client.workflow.list({ query })) {
       const memo = execution.memo as Partial<SubscriptionMemo> | undefined;
