@@ -46,6 +46,9 @@ export interface AppDeps {
 }
 
 /** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
+/** How long an event request waits for Temporal to record its signal before answering 503. */
+const SIGNAL_DEADLINE_MS = 5_000;
+
 export function createApp({ client, config, tokens, resolver, metrics = new ApiMetrics(), isStopping = () => false }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
@@ -57,7 +60,9 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
   const committer = new SignalCommitter(
     async (workflowId, events) => {
       try {
-        await client.workflow.getHandle(workflowId).signal(eventsSignal, { events });
+        // The client retries an unreachable server on its own; a deadline turns a long outage
+        // into a prompt 503 (nothing acknowledged: the producer retries under the same ids).
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => client.workflow.getHandle(workflowId).signal(eventsSignal, { events }));
         metrics.signals.inc();
         return true;
       } catch (err) {
@@ -252,6 +257,8 @@ function toWebhookEvent(input: EventInput, index: number): SizedEvent {
 function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
   if (err instanceof HTTPException) return new ProblemError(err.status, 'HTTP Error', err.message);
-  if (isUnavailableError(err)) return unavailable('Temporal is not reachable; nothing was recorded, try again');
+  if (isUnavailableError(err)) {
+    return unavailable('Temporal did not confirm in time; nothing of this request is acknowledged: retry it with the same event ids');
+  }
   return new ProblemError(500, 'Internal Server Error', 'the request failed; see the API log');
 }

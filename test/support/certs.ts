@@ -33,10 +33,12 @@ export interface LeafOptions {
   usage: 'server' | 'client';
   /** A certificate whose validity ended in 2020. */
   expired?: boolean;
+  /** An IP address the server certificate also names (for a receiver reached by address). */
+  ip?: string;
 }
 
 /** A certificate signed by `ca`, through `openssl ca` (which can also back-date an expired one). */
-export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expired = false }: LeafOptions): Pem {
+export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expired = false, ip }: LeafOptions): Pem {
   const work = join(dir, `${file}.ca`);
   mkdirSync(join(work, 'new'), { recursive: true });
   writeFileSync(join(work, 'index.txt'), '');
@@ -51,7 +53,7 @@ export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expi
   );
   writeFileSync(
     join(work, 'ext.cnf'),
-    usage === 'server' ? `subjectAltName=DNS:${name}\nextendedKeyUsage=serverAuth\n` : 'extendedKeyUsage=clientAuth\n',
+    usage === 'server' ? `subjectAltName=DNS:${name}${ip ? `,IP:${ip}` : ''}\nextendedKeyUsage=serverAuth\n` : 'extendedKeyUsage=clientAuth\n',
   );
   const key = join(dir, `${file}.key`);
   const csr = join(work, 'leaf.csr');

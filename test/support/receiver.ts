@@ -23,7 +23,9 @@ export type Reply =
   /** Never answers. */
   | 'hang'
   /** Answers 200 and the start of a body, then stalls. */
-  | 'stall-body';
+  | 'stall-body'
+  /** Answers 200 and the start of a body, then drops the connection. */
+  | 'half-body';
 
 /** Decides the reply to each request; the default answers 200. */
 export type Responder = (request: ReceivedRequest, index: number) => Reply;
@@ -49,6 +51,11 @@ export class Receiver {
   }
 
   private scheme = 'http';
+
+  /** Swaps the HTTPS server's certificate for new connections (a TLS failure, or its repair). */
+  useCertificate(options: import('node:tls').SecureContextOptions): void {
+    (this.server as import('node:https').Server).setSecureContext(options);
+  }
 
   url(path = '/hook', host = '127.0.0.1'): string {
     const { port } = this.server.address() as AddressInfo;
@@ -85,10 +92,17 @@ export class Receiver {
 
   private reply(reply: Reply, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
     if (reply === 'reset') {
-      req.socket.resetAndDestroy();
+      // A TLS socket has no TCP handle of its own to reset: it is dropped instead.
+      if ('encrypted' in req.socket) req.socket.destroy();
+      else req.socket.resetAndDestroy();
       return;
     }
     if (reply === 'hang') return;
+    if (reply === 'half-body') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('the first few bytes', () => req.socket.destroy());
+      return;
+    }
     if (reply === 'stall-body') {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
       res.write('the first few bytes');

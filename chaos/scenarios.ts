@@ -1,0 +1,155 @@
+/**
+ * Fault scenarios: steady load from retrying producers, one fault (or a sequence of them) in the
+ * middle, then the run settles and the invariant checker judges it. Loopback only, bounded in
+ * time and traffic.
+ */
+import { checkInvariants, violations, type BatchingRule, type ReceivedBody, type Verdict } from './checker';
+import { Cluster, sleep, type ClusterShape, type ReceiverMode } from './cluster';
+import { Producers } from './producers';
+
+export interface ScenarioOptions {
+  /** How long the producers offer load, in ms. */
+  loadMs: number;
+  /** How long the run may take to settle after the load stops, in ms. */
+  settleMs: number;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  shape: ClusterShape;
+  /** Runs while the producers post; `at(ms)` waits until that many ms after the load started. */
+  faults: (cluster: Cluster, at: (ms: number) => Promise<void>, options: ScenarioOptions, notes: string[]) => Promise<void>;
+}
+
+export interface ScenarioResult {
+  name: string;
+  verdict: Verdict;
+  violations: number;
+  answers: Record<string, number>;
+  retries: number;
+  settledInMs: number | null;
+  notes: string[];
+}
+
+const RULE: BatchingRule = { windowMs: 1000, maxEvents: 20 };
+const PARTNERS = ['chaos-a', 'chaos-b', 'chaos-c'];
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'worker-kill',
+    summary: 'kill -9 of the only worker in the middle of deliveries, then a new one',
+    shape: { workers: 1, apis: 1 },
+    async faults(cluster, at, { loadMs }, notes) {
+      // Slow answers keep deliveries in flight when the worker dies.
+      cluster.receiverDelayMs = 400;
+      await at(loadMs * 0.3);
+      const inFlight = await cluster.waitForInFlight();
+      await cluster.killWorker(0);
+      notes.push(`requests in flight at the receiver when the worker was killed: ${inFlight}`);
+      await at(loadMs * 0.45);
+      cluster.startWorker();
+    },
+  },
+  {
+    name: 'server-restart',
+    summary: 'kill -9 of the Temporal dev server, restarted on its SQLite file: the API answers 503 meanwhile',
+    shape: { workers: 1, apis: 1 },
+    async faults(cluster, at, { loadMs }, notes) {
+      await at(loadMs * 0.3);
+      await cluster.killTemporal();
+      await sleep(1000);
+      const [api] = cluster.apiUrls();
+      const health = await fetch(`${api}/healthz`).then((r) => r.status).catch(() => 0);
+      notes.push(`/healthz while the server was down: ${health}`);
+      await at(loadMs * 0.5);
+      await cluster.startTemporal();
+    },
+  },
+  {
+    name: 'api-kill',
+    summary: 'kill -9 of the only API in the middle of requests, then a new one; producers retry under the same ids',
+    shape: { workers: 1, apis: 1 },
+    async faults(cluster, at, { loadMs }) {
+      await at(loadMs * 0.3);
+      await cluster.killApi(0);
+      await at(loadMs * 0.4);
+      await cluster.startApi();
+    },
+  },
+  {
+    name: 'receiver-faults',
+    summary: 'the receiver answers 500, hangs, resets, sends half a response, redirects, fails the TLS handshake, then recovers',
+    shape: { workers: 1, apis: 1 },
+    async faults(cluster, at, { loadMs }) {
+      const modes = (process.env.CHAOS_RECEIVER_MODES?.split(',') ?? ['500', 'hang', 'reset', 'half-body', 'redirect', 'tls']) as ReceiverMode[];
+      for (const [i, mode] of modes.entries()) {
+        await at(loadMs * (0.1 + (0.8 * i) / modes.length));
+        cluster.setReceiverMode(mode);
+      }
+      await at(loadMs * 0.9);
+      cluster.setReceiverMode('ok');
+    },
+  },
+  {
+    name: 'two-and-two',
+    summary: 'two workers and two APIs; kill -9 of one of each in the middle of the load',
+    shape: { workers: 2, apis: 2 },
+    async faults(cluster, at, { loadMs }, notes) {
+      cluster.receiverDelayMs = 400;
+      await at(loadMs * 0.4);
+      const inFlight = await cluster.waitForInFlight();
+      await Promise.all([cluster.killWorker(0), cluster.killApi(0)]);
+      notes.push(`requests in flight at the receiver when worker 0 was killed: ${inFlight}`);
+    },
+  },
+];
+
+export async function runScenario(scenario: Scenario, options: ScenarioOptions, log: (line: string) => void = () => undefined): Promise<ScenarioResult> {
+  const cluster = await Cluster.start(scenario.shape);
+  const notes: string[] = [];
+  try {
+    for (const partner of PARTNERS) await cluster.createSubscription(partner, RULE);
+    const producers = new Producers({ partners: PARTNERS, perPartner: 4, rate: 5, apiUrls: () => cluster.apiUrls() });
+    const started = Date.now();
+    const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
+    producers.start();
+    log(`${scenario.name}: load for ${options.loadMs / 1000} s`);
+    await scenario.faults(cluster, at, options, notes);
+    await at(options.loadMs);
+    await producers.stop();
+    log(`${scenario.name}: ${producers.acknowledgedCount()} events acknowledged; settling`);
+
+    const judge = () =>
+      checkInvariants({
+        acknowledged: producers.acknowledged,
+        received: cluster.log.map((entry): ReceivedBody => ({ body: entry.body, subscription: partnerOf(entry.path), accepted: entry.accepted })),
+        rules: new Map(PARTNERS.map((partner) => [partner, RULE])),
+        orderOf,
+      });
+    const settleStarted = Date.now();
+    let settledInMs: number | null = null;
+    while (Date.now() - settleStarted < options.settleMs) {
+      if (judge().undelivered === 0) {
+        settledInMs = Date.now() - settleStarted;
+        break;
+      }
+      await sleep(500);
+    }
+    // A little longer, so a late duplicate or a changed body would still be seen.
+    await sleep(2000);
+    const verdict = judge();
+    return { name: scenario.name, verdict, violations: violations(verdict), answers: producers.answers, retries: producers.retries, settledInMs, notes };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function partnerOf(path: string): string {
+  return /^\/hook\/([^/?]+)/.exec(path)?.[1] ?? path;
+}
+
+function orderOf(data: unknown): [string, number] | undefined {
+  const { producer, n } = (data ?? {}) as { producer?: unknown; n?: unknown };
+  return typeof producer === 'string' && typeof n === 'number' ? [producer, n] : undefined;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { runScenario, scenarios } from '../../chaos/scenarios';
+
+/**
+ * The chaos scenarios of `npm run chaos`, shortened: real dev server, worker and API processes,
+ * an HTTPS receiver with mTLS; each fault under steady load, then the invariant checker.
+ */
+describe('faults under load', () => {
+  it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
+    '%s: every acknowledged event delivered, in one batch, batches unchanged and by the rule',
+    async (_name, scenario) => {
+      const result = await runScenario(scenario, { loadMs: 10_000, settleMs: 90_000 });
+      expect(result.verdict.acknowledgedEvents).toBeGreaterThan(100);
+      expect(result.settledInMs, 'the run settled').not.toBeNull();
+      expect(result.verdict).toMatchObject({ undelivered: 0, splitEvents: 0, changedBatches: 0, ruleViolations: 0 });
+    },
+    180_000,
+  );
+});
