@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
-import type { SubscriptionMemo } from '../workflows/messages';
+import { endpointSignal, type EndpointReport, type SubscriptionMemo } from '../workflows/messages';
+import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../domain/schedule';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { endpointProblem, type EndpointPolicy } from '../domain/endpoint-policy';
 import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome } from './attempt-outcome';
@@ -42,7 +43,9 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
     const { attempt } = context.info;
-    const url = attempt === 1 ? input.url : await currentEndpoint(input, attempt);
+    // From the second attempt on, the subscription's memo: its current url and its endpoint gate.
+    const subscription = attempt === 1 ? undefined : await readSubscription(input, attempt);
+    const url = subscription?.url ?? input.url;
     const startedAt = performance.now();
     const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
@@ -66,11 +69,18 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     const status = outcome.kind === 'response' ? outcome.status : undefined;
     const ids = { batchId: input.batchId, partnerId: input.partnerId, subscriptionId: input.subscriptionId, attempt, status };
     metrics?.record(verdict.delivered ? 'delivered' : 'failed', status, seconds);
+    const health = subscription?.endpointHealth;
     if (verdict.delivered) {
       context.log.info('batch delivered', ids);
+      if (health?.failingSince) await reportEndpoint(input, { batchId: input.batchId, outcome: 'recovered', at: new Date().toISOString() });
       return { status: verdict.status, attempt, url, deliveredAt: new Date().toISOString() };
     }
     context.log.warn('delivery attempt failed', { ...ids, error: verdict.message, nextRetryDelayMs: verdict.nextRetryDelayMs });
+    // The subscription hears of its endpoint only when the gate would change: a few signals per outage.
+    const report = (outcome: EndpointReport['outcome']) =>
+      reportEndpoint(input, { batchId: input.batchId, outcome, at: new Date().toISOString(), error: verdict.message });
+    if (health && !health.failingSince && attempt >= GATE_AFTER_FAILED_ATTEMPTS) await report('failing');
+    else if (health?.probeBatchId === input.batchId && attempt >= MAX_ATTEMPTS) await report('exhausted');
     throw ApplicationFailure.create({
       type: 'DeliveryAttemptFailed',
       message: verdict.message,
@@ -84,8 +94,9 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
 /**
  * Where a retry goes: the subscription's current url (its memo, read without involving a worker),
  * so a partner who fixes its endpoint gets its backlog. A deleted subscription's retries stop.
+ * Undefined when the subscription could not be read: the url recorded with the batch is used.
  */
-async function currentEndpoint(input: DeliverBatchInput, attempt: number): Promise<string> {
+async function readSubscription(input: DeliverBatchInput, attempt: number): Promise<SubscriptionMemo['subscription'] | undefined> {
   const context = Context.current();
   let description;
   try {
@@ -94,11 +105,20 @@ async function currentEndpoint(input: DeliverBatchInput, attempt: number): Promi
     if ((err as { name?: string }).name === 'WorkflowNotFoundError') throw subscriptionGone(attempt);
     // Temporal is reachable enough to run this attempt: fall back to the url recorded with the batch.
     context.log.warn('could not read the subscription; using the url recorded with the batch', { error: String(err) });
-    return input.url;
+    return undefined;
   }
   if (description.status.name !== 'RUNNING') throw subscriptionGone(attempt);
-  const memo = description.memo as Partial<SubscriptionMemo> | undefined;
-  return memo?.subscription?.url ?? input.url;
+  return (description.memo as Partial<SubscriptionMemo> | undefined)?.subscription;
+}
+
+/** Tells the subscription its endpoint started or stopped failing; a lost report only delays the gate. */
+async function reportEndpoint(input: DeliverBatchInput, report: EndpointReport): Promise<void> {
+  const context = Context.current();
+  try {
+    await context.client.workflow.getHandle(subscriptionWorkflowId(input.partnerId, input.subscriptionId)).signal(endpointSignal, report);
+  } catch (err) {
+    context.log.warn('could not report the endpoint to its subscription', { outcome: report.outcome, error: String(err) });
+  }
 }
 
 function subscriptionGone(attempt: number): ApplicationFailure {

@@ -107,7 +107,8 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
       await checkEndpoint(patch.url);
       if (patch.eventTypes) patch.eventTypes = [...new Set(patch.eventTypes)];
       const view = await subscriptions.update(partnerId, id, patch);
-      router.noteSaved(partnerId, view);
+      if (view.enabled) router.noteSaved(partnerId, view);
+      else router.noteRemoved(partnerId, id);
       return c.json(view);
     })
     .delete('/:partnerId/subscriptions/:id', async (c) => {

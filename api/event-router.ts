@@ -80,6 +80,8 @@ export class EventRouter {
     const startedAt = this.now();
     const table = new Map<string, Route[]>();
     for (const subscription of await this.listAll()) {
+      // A disabled subscription takes no new events until it is enabled again.
+      if (subscription.enabled === false) continue;
       let routes = table.get(subscription.partnerId);
       if (!routes) table.set(subscription.partnerId, (routes = []));
       routes.push({ subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });

@@ -47,12 +47,14 @@ export class SubscriptionStore {
       updatedAt: createdAt,
       status: 'active',
       pendingEvents: 0,
+      enabled: true,
+      endpointHealth: { failingSince: null, probeBatchId: null, heldBatches: 0, disabledReason: null },
     };
     const { pendingEvents: _p, status: _s, ...summary } = view;
     await this.client.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
       workflowId: subscriptionWorkflowId(partnerId, id),
       taskQueue: this.config.temporal.taskQueue,
-      args: [{ partnerId, subscriptionId: id, config: subscriptionConfig, createdAt }],
+      args: [{ partnerId, subscriptionId: id, config: subscriptionConfig, createdAt, backoffScale: this.config.delivery.backoffScale }],
       typedSearchAttributes: [
         { key: partnerIdKey, value: partnerId },
         { key: subscriptionIdKey, value: id },

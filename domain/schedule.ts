@@ -7,6 +7,11 @@
  * the last ones days apart.
  */
 export const MAX_ATTEMPTS = 26;
+/**
+ * After this many failed attempts of one batch (about 4 minutes of failing: 25 s + 200 s waits),
+ * that batch becomes its subscription's probe and newer batches are held behind it.
+ */
+export const GATE_AFTER_FAILED_ATTEMPTS = 3;
 const WAIT_UNIT_MS = 25_000;
 const DEGREE = 3;
 
@@ -39,4 +44,9 @@ export function retrySchedule(scale = 1): ScheduleRow[] {
     rows.push({ attempt, waitMs, offsetMs: rows[rows.length - 1]!.offsetMs + waitMs });
   }
   return rows;
+}
+
+/** From a batch's first attempt to its last, at this scale: how long it may be held unattempted. */
+export function retryHorizonMs(scale = 1): number {
+  return retrySchedule(scale)[MAX_ATTEMPTS - 1]!.offsetMs;
 }

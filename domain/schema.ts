@@ -54,8 +54,9 @@ export function patchSubscriptionSchema(maxEventsLimit: number) {
       url: urlSchema.optional(),
       eventTypes: z.array(eventTypeSchema).min(1).max(MAX_EVENT_TYPES).optional(),
       batching: batchingSchema(maxEventsLimit).optional(),
+      enabled: z.boolean().optional(),
     })
-    .refine((patch) => Object.keys(patch).length > 0, 'give at least one of url, eventTypes, batching');
+    .refine((patch) => Object.keys(patch).length > 0, 'give at least one of url, eventTypes, batching, enabled');
 }
 
 /**
@@ -111,4 +112,6 @@ export interface SubscriptionConfigPatch {
   url?: string;
   eventTypes?: string[];
   batching?: Partial<Batching>;
+  /** true re-enables a disabled subscription and releases its held batches; false disables it. */
+  enabled?: boolean;
 }

@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { releaseSignal } from './messages';
 import { MAX_ATTEMPTS } from '../domain/schedule';
 import type { DeliveryActivities } from '../activities';
 
@@ -13,6 +14,10 @@ export interface DeliveryWorkflowInput {
   sequence: number;
   /** The exact request body, built once when the batch was cut. Every attempt sends these bytes. */
   body: string;
+  /** Cut while its endpoint was failing: wait for the subscription's release before attempting. */
+  held?: boolean;
+  /** How long a held batch waits for its release before it fails unattempted (twice its retry period). */
+  holdLimitMs?: number;
 }
 
 /** The memo on a batch workflow, for listing batches without reading each history. */
@@ -45,9 +50,21 @@ const activityOptions = {
   },
 } as const;
 
+/** Twice the retry period at scale 1 (about 61 days), for a held batch started without its own limit. */
+const HOLD_LIMIT_DEFAULT_MS = 2 * 2_640_625_000;
+
 /** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
   const { batchId, partnerId, subscriptionId, url, body } = input;
+  let released = input.held !== true;
+  setHandler(releaseSignal, () => void (released = true));
+  if (!released && !(await condition(() => released, input.holdLimitMs ?? HOLD_LIMIT_DEFAULT_MS))) {
+    throw ApplicationFailure.create({
+      type: 'BatchDeliveryFailed',
+      message: 'not attempted: held behind a failing endpoint for twice its retry period; redeliver it once the endpoint works',
+      nonRetryable: true,
+    });
+  }
   // The summary names the batch in the Web UI's pending-activity view.
   const { deliverBatch } = proxyActivities<DeliveryActivities>({
     ...activityOptions,

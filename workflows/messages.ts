@@ -17,6 +17,32 @@ export interface SubscriptionView {
   updatedAt: string;
   status: 'active' | 'deleted';
   pendingEvents: number;
+  /** False while delivery is disabled: new events are not routed to it (automatically, or by PATCH). */
+  enabled: boolean;
+  endpointHealth: EndpointHealth;
+}
+
+/**
+ * The endpoint gate (docs/reliability.md): once a batch has failed GATE_AFTER_FAILED_ATTEMPTS
+ * attempts, that batch is the probe and newer batches are held, not attempted, until it succeeds.
+ */
+export interface EndpointHealth {
+  /** When the probe batch reported the endpoint failing; null while it works. */
+  failingSince: string | null;
+  probeBatchId: string | null;
+  /** Batches cut and waiting behind the probe. */
+  heldBatches: number;
+  /** Why delivery is disabled, when it is. */
+  disabledReason: string | null;
+}
+
+/** What a delivery attempt tells its subscription about the endpoint (only on a change). */
+export interface EndpointReport {
+  batchId: string;
+  /** `failing`: a batch failed its third attempt; `exhausted`: the probe failed its last; `recovered`: a failing batch got through. */
+  outcome: 'failing' | 'exhausted' | 'recovered';
+  at: string;
+  error?: string;
 }
 
 /** Events routed to this subscription, in acceptance order. Duplicated ids are dropped. */
@@ -26,8 +52,14 @@ export const configureUpdate = defineUpdate<SubscriptionView, [SubscriptionConfi
 /** Cuts the pending events into a last batch, then ends the subscription. Answers once the last batch is cut. */
 export const deleteUpdate = defineUpdate<void, []>('delete');
 export const stateQuery = defineQuery<SubscriptionView>('state');
+/** Sent by delivery attempts when the endpoint starts or stops failing (see EndpointHealth). */
+export const endpointSignal = defineSignal<[EndpointReport]>('endpoint');
+/** Sent by the subscription to a held batch: attempt now. */
+export const releaseSignal = defineSignal('release');
 
 /** The memo on a subscription workflow: enough for listing and routing without a query. */
 export type SubscriptionMemo = {
-  subscription: Omit<SubscriptionView, 'pendingEvents' | 'status'>;
+  /** `enabled` and `endpointHealth` are missing from memos written before the endpoint gate. */
+  subscription: Omit<SubscriptionView, 'pendingEvents' | 'status' | 'enabled' | 'endpointHealth'> &
+    Partial<Pick<SubscriptionView, 'enabled' | 'endpointHealth'>>;
 };

@@ -1,6 +1,6 @@
 import { eventBytes, eventsThatFit } from '../domain/payload';
 import { MAX_BATCH_BYTES, type SubscriptionConfig, type SubscriptionConfigPatch, type WebhookEvent } from '../domain/schema';
-import type { SubscriptionView } from './messages';
+import type { EndpointReport, SubscriptionView } from './messages';
 
 /** How many recent event ids a subscription remembers to drop a re-posted event (documented window). */
 export const DEDUPE_WINDOW_EVENTS = 10_000;
@@ -18,6 +18,26 @@ export interface RunLimits {
 }
 export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000, historyBytes: 8 * 2 ** 20 };
 
+/**
+ * The most batches held behind a failing endpoint's probe. Reaching it disables the subscription:
+ * with the default 100 events a batch that is 500,000 events waiting for one partner.
+ */
+export const MAX_HELD_BATCHES = 5_000;
+
+const DISABLED_THROUGH_API = 'disabled through the API';
+
+/** The endpoint gate's state, carried across continue-as-new. */
+export interface GateState {
+  enabled: boolean;
+  disabledReason: string | null;
+  failingSince: string | null;
+  probeBatchId: string | null;
+  /** Held batch ids, oldest first. */
+  held: string[];
+  /** Held batch ids to be sent the release signal, oldest first. */
+  toRelease: string[];
+}
+
 /** What one run hands to the next: everything that is not configuration. */
 export interface CarriedState {
   pending: WebhookEvent[];
@@ -27,6 +47,7 @@ export interface CarriedState {
   deleting: boolean;
   /** Batches this subscription has cut so far, over all its runs. */
   batchesCut: number;
+  gate?: GateState;
 }
 
 export interface SubscriptionWorkflowInput {
@@ -36,6 +57,8 @@ export interface SubscriptionWorkflowInput {
   createdAt: string;
   carried?: CarriedState;
   limits?: Partial<RunLimits>;
+  /** DELIVERY_BACKOFF_SCALE where the subscription was created: how long a held batch may wait. */
+  backoffScale?: number;
 }
 
 /** A subscription's state: kept in one small class so the handlers stay thin. */
@@ -58,6 +81,8 @@ export class SubscriptionState {
   /** Batches cut over all runs: the next batch's sequence number is this plus one. */
   batchesCut: number;
   private readonly recentIds: Set<string>;
+  readonly gate: GateState;
+  readonly backoffScale: number;
 
   constructor(input: SubscriptionWorkflowInput) {
     this.partnerId = input.partnerId;
@@ -73,6 +98,8 @@ export class SubscriptionState {
     this.deleting = carried?.deleting ?? false;
     this.batchesCut = carried?.batchesCut ?? 0;
     this.recentIds = new Set(carried?.recentEventIds ?? []);
+    this.gate = carried?.gate ?? { enabled: true, disabledReason: null, failingSince: null, probeBatchId: null, held: [], toRelease: [] };
+    this.backoffScale = input.backoffScale ?? 1;
   }
 
   accept(events: readonly WebhookEvent[]): void {
@@ -90,6 +117,10 @@ export class SubscriptionState {
   }
 
   configure(patch: SubscriptionConfigPatch, now: string): void {
+    // A new url or an explicit re-enable: try the endpoint afresh, with every held batch.
+    if (patch.enabled === true) this.enable();
+    if (patch.enabled === true || patch.url !== undefined) this.reopen();
+    if (patch.enabled === false) this.disable(DISABLED_THROUGH_API);
     this.config = {
       url: patch.url ?? this.config.url,
       eventTypes: patch.eventTypes ?? this.config.eventTypes,
@@ -101,7 +132,77 @@ export class SubscriptionState {
 
   markDeleting(): void {
     this.deleting = true;
+    // Held batches get their attempts; from the second one on they find the subscription gone.
+    this.gate.toRelease.push(...this.gate.held.splice(0));
     this.wakeups++;
+  }
+
+  /**
+   * Whether the next batch is held: the endpoint is failing and a probe batch is still trying it.
+   * With no probe left (it was exhausted and nothing was held), the next batch becomes the probe.
+   */
+  holdsNextBatch(): boolean {
+    return this.gate.failingSince !== null && this.gate.probeBatchId !== null;
+  }
+
+  /** Records a held batch. Answers true when that disabled the subscription (the memo must say so). */
+  noteHeld(batchId: string): boolean {
+    this.gate.held.push(batchId);
+    if (this.gate.held.length < MAX_HELD_BATCHES || !this.gate.enabled) return false;
+    this.disable(`${MAX_HELD_BATCHES} batches held behind a failing endpoint`);
+    return true;
+  }
+
+  /** Records a batch started unheld while the endpoint is failing with no probe: it probes now. */
+  noteProbe(batchId: string): void {
+    if (this.gate.failingSince !== null && this.gate.probeBatchId === null) this.gate.probeBatchId = batchId;
+  }
+
+  /** A delivery attempt's report on the endpoint. Answers whether the gate changed. */
+  reportEndpoint(report: EndpointReport): boolean {
+    const gate = this.gate;
+    switch (report.outcome) {
+      case 'failing':
+        if (gate.failingSince !== null) return false;
+        gate.failingSince = report.at;
+        gate.probeBatchId = report.batchId;
+        return true;
+      case 'recovered':
+        if (gate.failingSince === null) return false;
+        this.reopen();
+        return true;
+      case 'exhausted': {
+        if (report.batchId !== gate.probeBatchId) return false;
+        // The endpoint failed every attempt of the probe, about 30 days: stop taking new events.
+        this.disable(`the endpoint failed all attempts of batch ${report.batchId} (failing since ${gate.failingSince})`);
+        // The oldest held batch probes next, so a returning endpoint still gets the rest.
+        const next = gate.held.shift();
+        gate.probeBatchId = next ?? null;
+        if (next !== undefined) gate.toRelease.push(next);
+        this.wakeups++;
+        return true;
+      }
+    }
+  }
+
+  /** The endpoint is trusted again: held batches go out, and an automatic disabling ends. */
+  private reopen(): void {
+    this.gate.failingSince = null;
+    this.gate.probeBatchId = null;
+    this.gate.toRelease.push(...this.gate.held.splice(0));
+    if (this.gate.disabledReason !== DISABLED_THROUGH_API) this.enable();
+    this.wakeups++;
+  }
+
+  private enable(): void {
+    this.gate.enabled = true;
+    this.gate.disabledReason = null;
+  }
+
+  private disable(reason: string): void {
+    if (!this.gate.enabled) return;
+    this.gate.enabled = false;
+    this.gate.disabledReason = reason;
   }
 
   /** Takes the oldest `size` pending events as the next batch and starts the next window. */
@@ -135,6 +236,7 @@ export class SubscriptionState {
       config: this.config,
       createdAt: this.createdAt,
       limits: this.limits,
+      backoffScale: this.backoffScale,
       carried: {
         pending: this.pending,
         lastCutAt: this.lastCutAt,
@@ -142,6 +244,7 @@ export class SubscriptionState {
         updatedAt: this.updatedAt,
         deleting: this.deleting,
         batchesCut: this.batchesCut,
+        gate: this.gate,
       },
     };
   }
@@ -157,6 +260,13 @@ export class SubscriptionState {
       updatedAt: this.updatedAt,
       status: this.deleting ? 'deleted' : 'active',
       pendingEvents: this.pending.length,
+      enabled: this.gate.enabled,
+      endpointHealth: {
+        failingSince: this.gate.failingSince,
+        probeBatchId: this.gate.probeBatchId,
+        heldBatches: this.gate.held.length + this.gate.toRelease.length,
+        disabledReason: this.gate.disabledReason,
+      },
     };
   }
 

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   log,
   makeContinueAsNewFunc,
   metricMeter,
@@ -17,7 +18,8 @@ import { buildPayloadBody } from '../domain/payload';
 import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
 import { batchWorkflowId } from './ids';
-import { configureUpdate, deleteUpdate, eventsSignal, stateQuery, type SubscriptionMemo } from './messages';
+import { retryHorizonMs } from '../domain/schedule';
+import { configureUpdate, deleteUpdate, endpointSignal, eventsSignal, releaseSignal, stateQuery, type SubscriptionMemo } from './messages';
 import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
 import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
 
@@ -49,10 +51,22 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     await condition(() => sub.pending.length === 0);
   });
   setHandler(stateQuery, () => sub.view());
+  setHandler(endpointSignal, (report) => {
+    if (!sub.reportEndpoint(report)) return;
+    log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.gate.enabled });
+    upsertMemo(memoOf(sub));
+  });
   const childStarts: Promise<void>[] = [];
   const batchesCut = metricMeter.createCounter('webhooks_batches_cut', 'batches', 'Batches cut, by reason (count, bytes, window, delete)');
 
   for (;;) {
+    if (sub.gate.toRelease.length > 0) {
+      // Held batches go out oldest first, a bounded number per workflow task.
+      const release = sub.gate.toRelease.splice(0, RELEASE_PER_TASK);
+      // A held batch that already ended (its hold ran out) is simply not there any more.
+      await Promise.all(release.map((batchId) => getExternalWorkflowHandle(batchWorkflowId(batchId)).signal(releaseSignal).catch(() => undefined)));
+      continue;
+    }
     const { maxEvents, windowMs } = sub.config.batching;
     const now = Date.now();
     const pendingCount = sub.pending.length;
@@ -103,9 +117,17 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
 }
 
+/** Release signals sent per pass of the main loop. */
+const RELEASE_PER_TASK = 100;
+
 async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number, sequence: number): Promise<void> {
   const batchId = uuid4();
   const createdAt = new Date(cutAt).toISOString();
+  // Behind a failing endpoint the batch is held: started (its payload recorded) but not attempted.
+  const held = sub.holdsNextBatch();
+  if (held) {
+    if (sub.noteHeld(batchId)) upsertMemo(memoOf(sub));
+  } else sub.noteProbe(batchId);
   const input: DeliveryWorkflowInput = {
     batchId,
     partnerId: sub.partnerId,
@@ -115,6 +137,9 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     eventCount: events.length,
     sequence,
     body: buildPayloadBody(batchId, createdAt, events),
+    // Twice the retry period: longer than the probe ahead of it can take, so only a batch that
+    // nothing will ever release (say, its subscription was terminated) ends this way.
+    ...(held ? { held, holdLimitMs: Math.round(2 * retryHorizonMs(sub.backoffScale)) } : {}),
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
   log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });
@@ -130,6 +155,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
       `**Partner** ${sub.partnerId} · **Subscription** ${sub.subscriptionId}`,
       `**Events** ${events.length}: ${eventTypesForSearch(events.map((event) => event.type)).join(', ')}`,
       `**Endpoint** ${sub.config.url}`,
+      ...(held ? [`**Held** behind batch ${sub.gate.probeBatchId}: the endpoint is failing since ${sub.gate.failingSince}`] : []),
       'The input holds the exact body; `GET /v1/batches/' + batchId + '` shows it with the attempts.',
     ].join('\n\n'),
     typedSearchAttributes: [

@@ -52,3 +52,74 @@ describe("a subscription's state", () => {
     expect(next.pending).toHaveLength(1);
   });
 });
+
+describe("a subscription's endpoint gate", () => {
+  const report = (batchId: string, outcome: 'failing' | 'exhausted' | 'recovered') => ({ batchId, outcome, at: '2026-01-02T00:00:00.000Z' });
+
+  it('holds batches once a batch reports failing, and releases them in order when one gets through', () => {
+    const state = new SubscriptionState(input);
+    expect(state.holdsNextBatch()).toBe(false);
+    expect(state.reportEndpoint(report('b1', 'failing'))).toBe(true);
+    expect(state.reportEndpoint(report('b2', 'failing'))).toBe(false); // one probe at a time
+    expect(state.holdsNextBatch()).toBe(true);
+    state.noteHeld('b3');
+    state.noteHeld('b4');
+    expect(state.view().endpointHealth).toMatchObject({ probeBatchId: 'b1', heldBatches: 2 });
+    expect(state.reportEndpoint(report('b2', 'recovered'))).toBe(true);
+    expect(state.gate.toRelease).toEqual(['b3', 'b4']);
+    expect(state.holdsNextBatch()).toBe(false);
+    expect(state.view().endpointHealth).toMatchObject({ failingSince: null, probeBatchId: null });
+  });
+
+  it('disables itself when the probe is exhausted, and the oldest held batch probes next', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing'));
+    state.noteHeld('b2');
+    state.noteHeld('b3');
+    expect(state.reportEndpoint(report('b9', 'exhausted'))).toBe(false); // not the probe
+    expect(state.reportEndpoint(report('b1', 'exhausted'))).toBe(true);
+    expect(state.view()).toMatchObject({ enabled: false, endpointHealth: { probeBatchId: 'b2' } });
+    expect(state.gate.toRelease).toEqual(['b2']);
+    expect(state.gate.held).toEqual(['b3']);
+    // A success of the new probe ends the automatic disabling.
+    state.reportEndpoint(report('b2', 'recovered'));
+    expect(state.view().enabled).toBe(true);
+    expect(state.gate.toRelease).toEqual(['b2', 'b3']);
+  });
+
+  it('after an exhausted probe with nothing held, the next batch cut probes instead of waiting', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing'));
+    state.reportEndpoint(report('b1', 'exhausted'));
+    expect(state.holdsNextBatch()).toBe(false);
+    state.noteProbe('b2');
+    expect(state.gate.probeBatchId).toBe('b2');
+    expect(state.holdsNextBatch()).toBe(true);
+  });
+
+  it('a PATCH disabling it keeps it disabled through a recovery; enabled: true or a new url reopens the gate', () => {
+    const state = new SubscriptionState(input);
+    state.configure({ enabled: false }, '2026-01-02T00:00:00.000Z');
+    state.reportEndpoint(report('b1', 'failing'));
+    state.noteHeld('b2');
+    state.reportEndpoint(report('b1', 'recovered'));
+    expect(state.view()).toMatchObject({ enabled: false, endpointHealth: { disabledReason: 'disabled through the API' } });
+    state.reportEndpoint(report('b3', 'failing'));
+    state.noteHeld('b4');
+    state.configure({ url: 'https://example.org/new' }, '2026-01-02T00:00:01.000Z');
+    expect(state.gate.toRelease).toEqual(['b2', 'b4']);
+    expect(state.view().enabled).toBe(false);
+    state.configure({ enabled: true }, '2026-01-02T00:00:02.000Z');
+    expect(state.view()).toMatchObject({ enabled: true, endpointHealth: { disabledReason: null } });
+  });
+
+  it('carries the gate across continue-as-new and releases held batches when deleted', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing'));
+    state.noteHeld('b2');
+    const next = new SubscriptionState(state.carryOver());
+    expect(next.view().endpointHealth).toMatchObject({ probeBatchId: 'b1', heldBatches: 1 });
+    next.markDeleting();
+    expect(next.gate.toRelease).toEqual(['b2']);
+  });
+});
