@@ -4,7 +4,7 @@
  * started again), and an HTTPS receiver that demands our client certificate and can misbehave.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -40,6 +40,10 @@ export class Cluster {
   receiverMode: ReceiverMode = 'ok';
   /** How long the receiver takes to answer: keeps requests in flight when a process is killed. */
   receiverDelayMs = 0;
+  /** Receiver paths that answer 503 whatever the mode: a partner whose endpoint is down. */
+  readonly failingPaths = new Set<string>();
+  /** Subscription ids by partner, as created. */
+  readonly subscriptionIds = new Map<string, string>();
   private waiting = 0;
 
   /** Waits (up to 3 s) until the receiver holds a request it has not answered; returns how many. */
@@ -97,7 +101,7 @@ export class Cluster {
     };
     this.receiver.responder = (request) => {
       this.waiting--;
-      const reply = this.replyFor(this.receiverMode);
+      const reply = this.failingPaths.has(request.path) ? 503 : this.replyFor(this.receiverMode);
       this.log.push({ body: request.body, path: request.path, accepted: typeof reply === 'number' && reply >= 200 && reply < 300 });
       return reply;
     };
@@ -211,7 +215,24 @@ export class Cluster {
       body: JSON.stringify({ url: this.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching }),
     });
     if (response.status !== 201) throw new Error(`creating a subscription answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { id: string }).id;
+    const { id } = (await response.json()) as { id: string };
+    this.subscriptionIds.set(partnerId, id);
+    return id;
+  }
+
+  /** The Temporal server's resident memory (MiB), CPU seconds so far, and its SQLite files' size (MiB). */
+  serverResources(): { rssMb: number; cpuSeconds: number; dbMb: number } {
+    const pid = this.temporal?.pid;
+    if (!pid) return { rssMb: 0, cpuSeconds: 0, dbMb: 0 };
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const db = join(this.dir, 'temporal.sqlite');
+    const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+    return {
+      rssMb: rss ? Math.round(Number(rss[1]) / 1024) : 0,
+      cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+      dbMb: Math.round(((size(db) + size(`${db}-wal`)) / 2 ** 20) * 10) / 10,
+    };
   }
 
   async stop(): Promise<void> {

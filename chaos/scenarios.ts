@@ -4,7 +4,7 @@
  * time and traffic.
  */
 import { checkInvariants, violations, type BatchingRule, type ReceivedBody, type Verdict } from './checker';
-import { Cluster, sleep, type ClusterShape, type ReceiverMode } from './cluster';
+import { Cluster, sleep, TOKEN, type ClusterShape, type ReceiverMode } from './cluster';
 import { Producers } from './producers';
 
 export interface ScenarioOptions {
@@ -18,6 +18,8 @@ export interface Scenario {
   name: string;
   summary: string;
   shape: ClusterShape;
+  /** Partners beyond the three every scenario has (one subscription each). */
+  extraPartners?: string[];
   /** Runs while the producers post; `at(ms)` waits until that many ms after the load started. */
   faults: (cluster: Cluster, at: (ms: number) => Promise<void>, options: ScenarioOptions, notes: string[]) => Promise<void>;
 }
@@ -103,14 +105,42 @@ export const scenarios: Scenario[] = [
       notes.push(`requests in flight at the receiver when worker 0 was killed: ${inFlight}`);
     },
   },
+  {
+    name: 'dead-endpoint',
+    summary: "one partner's endpoint answers 503 for the whole load, then comes back: growth measured, then everything delivered",
+    shape: { workers: 1, apis: 1 },
+    extraPartners: ['chaos-dead'],
+    async faults(cluster, at, { loadMs }, notes) {
+      const path = '/hook/chaos-dead';
+      const subscriptionId = cluster.subscriptionIds.get('chaos-dead')!;
+      cluster.failingPaths.add(path);
+      const started = cluster.serverResources();
+      notes.push('   s  requests  batches running  held  server RSS MiB  server CPU s  SQLite MiB');
+      for (let step = 1; step <= 6; step++) {
+        await at((loadMs * step) / 6);
+        const requests = cluster.log.filter((entry) => entry.path === path).length;
+        const running = await cluster.client.workflow.count(`WebhookSubscriptionId = '${subscriptionId}' AND WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running'`);
+        const [api] = cluster.apiUrls();
+        const view = (await fetch(`${api}/v1/partners/chaos-dead/subscriptions/${subscriptionId}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json())) as { endpointHealth?: { heldBatches: number } };
+        const server = cluster.serverResources();
+        notes.push(
+          `${String(Math.round((loadMs * step) / 6000)).padStart(4)}${String(requests).padStart(10)}${String(running.count).padStart(17)}` +
+            `${String(view.endpointHealth?.heldBatches ?? '?').padStart(6)}${String(server.rssMb).padStart(16)}${(server.cpuSeconds - started.cpuSeconds).toFixed(1).padStart(14)}${String(server.dbMb).padStart(12)}`,
+        );
+      }
+      cluster.failingPaths.delete(path);
+      notes.push('the endpoint is back');
+    },
+  },
 ];
 
 export async function runScenario(scenario: Scenario, options: ScenarioOptions, log: (line: string) => void = () => undefined): Promise<ScenarioResult> {
   const cluster = await Cluster.start(scenario.shape);
   const notes: string[] = [];
   try {
-    for (const partner of PARTNERS) await cluster.createSubscription(partner, RULE);
-    const producers = new Producers({ partners: PARTNERS, perPartner: 4, rate: 5, apiUrls: () => cluster.apiUrls() });
+    const partners = [...PARTNERS, ...(scenario.extraPartners ?? [])];
+    for (const partner of partners) await cluster.createSubscription(partner, RULE);
+    const producers = new Producers({ partners, perPartner: 4, rate: 5, apiUrls: () => cluster.apiUrls() });
     const started = Date.now();
     const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
     producers.start();
@@ -124,7 +154,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions, 
       checkInvariants({
         acknowledged: producers.acknowledged,
         received: cluster.log.map((entry): ReceivedBody => ({ body: entry.body, subscription: partnerOf(entry.path), accepted: entry.accepted })),
-        rules: new Map(PARTNERS.map((partner) => [partner, RULE])),
+        rules: new Map(partners.map((partner) => [partner, RULE])),
         orderOf,
       });
     const settleStarted = Date.now();
