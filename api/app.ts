@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -23,12 +23,14 @@ import { bearerAuth, requireAdmin, type AuthVariables } from './auth';
 import { BatchStore } from './batch-store';
 import { resolvedEndpointProblem, type Resolver } from '../domain/endpoint-policy';
 import { EventRouter } from './event-router';
-import { badRequest, ProblemError, tooLarge, unavailable } from './problem';
+import { badRequest, notFound, ProblemError, tooLarge, unavailable } from './problem';
 import { ApiMetrics, logJson } from './observability';
 import { SignalCommitter } from './signal-committer';
 import { SubscriptionStore } from './subscription-store';
 import { isGoneError, isUnavailableError } from './temporal-errors';
 import { parseJsonBody, parseParam } from './validation';
+import { createPortal } from './portal/routes';
+import { PortalKeys } from './portal/session';
 
 /** Requests larger than this are refused with 413; it also bounds one signal's payload. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -43,13 +45,16 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** True once the process is stopping: /readyz then answers 503 so no new traffic is sent. */
   isStopping?: () => boolean;
+  /** Signs Depo's links and sessions; defaults to PORTAL_SECRET. */
+  portalKeys?: PortalKeys;
 }
 
-/** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
 /** How long an event request waits for Temporal to record its signal before answering 503. */
 const SIGNAL_DEADLINE_MS = 5_000;
 
-export function createApp({ client, config, tokens, resolver, metrics = new ApiMetrics(), isStopping = () => false }: AppDeps) {
+/** The HTTP API: one small Hono app per resource, mounted on a root that renders every error. */
+
+export function createApp({ client, config, tokens, resolver, metrics = new ApiMetrics(), isStopping = () => false, portalKeys: keys }: AppDeps) {
   const subscriptions = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter(
@@ -82,7 +87,15 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     if (problem) throw badRequest(`body.url: ${problem}`, [{ path: 'body.url', message: problem }]);
   };
 
+  const portalKeys = keys ?? new PortalKeys(config.portal.secret ?? randomPortalSecret());
+
   const partners = new Hono()
+    // A signed, expiring sign-in link to Depo for one partner (docs/portal.md).
+    .post('/:partnerId/portal-links', async (c) => {
+      const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
+      const { token, expiresAt } = await portalKeys.issueLink(partnerId);
+      return c.json({ url: new URL(`/portal/login?token=${token}`, c.req.url).toString(), expiresAt }, 201);
+    })
     .post('/:partnerId/subscriptions', async (c) => {
       const partnerId = parseParam(partnerIdSchema, c.req.param('partnerId'), 'partnerId');
       const input = await parseJsonBody(c, createSchema);
@@ -184,6 +197,14 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     return counts;
   }
 
+  /** Depo's "send a test event": one `depo.test` event to this subscription only, recorded like any other. */
+  async function sendTestEvent(partnerId: string, subscriptionId: string): Promise<string> {
+    const { event, bytes } = toWebhookEvent({ type: 'depo.test', data: { message: 'A test event sent from Depo', subscriptionId } }, 0);
+    const recorded = await committer.submit(subscriptionWorkflowId(partnerId, subscriptionId), [event], [bytes]);
+    if (!recorded) throw notFound(`partner ${partnerId} has no subscription ${subscriptionId}`);
+    return event.id;
+  }
+
   const v1 = new Hono<{ Variables: AuthVariables }>()
     .use(bearerAuth(tokens))
     .route('/partners', events)
@@ -222,7 +243,22 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
       return (await temporalReachable()) ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', detail: 'Temporal is not reachable' }, 503);
     })
     .get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
-    .route('/v1', v1);
+    .route('/v1', v1)
+    .route(
+      '/portal',
+      createPortal({
+        keys: portalKeys,
+        subscriptions,
+        batches,
+        maxEventsLimit: config.batching.maxEventsLimit,
+        createSchema,
+        patchSchema,
+        checkEndpoint,
+        noteSaved: (partnerId, view) => router.noteSaved(partnerId, view),
+        noteRemoved: (partnerId, id) => router.noteRemoved(partnerId, id),
+        sendTestEvent,
+      }),
+    );
 
   app.notFound(() => {
     throw new ProblemError(404, 'Not Found', 'no such route');
@@ -262,4 +298,10 @@ function toProblem(err: unknown): ProblemError {
     return unavailable('Temporal did not confirm in time; nothing of this request is acknowledged: retry it with the same event ids');
   }
   return new ProblemError(500, 'Internal Server Error', 'the request failed; see the API log');
+}
+
+/** Without PORTAL_SECRET each process signs with its own key: links work only on the process that issued them. */
+function randomPortalSecret(): string {
+  logJson('warn', 'PORTAL_SECRET is not set: Depo links and sessions are signed with a key of this process only');
+  return randomBytes(32).toString('base64url');
 }

@@ -30,6 +30,7 @@ const environmentSchema = z.object({
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
+  PORTAL_SECRET: z.string().min(32, 'PORTAL_SECRET must be at least 32 characters').optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -55,6 +56,8 @@ export interface Config {
     backoffScale: number;
   };
   batching: { maxEventsLimit: number };
+  /** Signs Depo's sign-in links and sessions; every API process must share it (PORTAL_SECRET). */
+  portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
   ingest: { signalIntervalMs: number };
   worker: {
@@ -116,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffScale: e.DELIVERY_BACKOFF_SCALE,
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
+    portal: { secret: e.PORTAL_SECRET },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
     worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
   };

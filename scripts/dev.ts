@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     Data          .data/temporal.sqlite
 
   Try:  curl -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/subscriptions
+  Depo: curl -X POST -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/portal-links
+        (answers a sign-in link for partner acme's pages, good for 15 minutes)
   Ctrl-C stops everything.
 `);
 }

@@ -1,0 +1,290 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * Depo, the partner's pages, served under /portal by the same Hono app as the API and backed by
+ * the same stores. A partner signs in with a link the admin API issued; every page and action is
+ * scoped to the partner its session names (a subscription or batch of another partner is 404).
+ */
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { secureHeaders } from 'hono/secure-headers';
+import type { z } from 'zod';
+import type { SubscriptionConfigPatch } from '../../domain/schema';
+import type { SubscriptionView } from '../../workflows/messages';
+import type { BatchStore } from '../batch-store';
+import { ProblemError } from '../problem';
+import type { CreateSubscriptionInput, SubscriptionStore } from '../subscription-store';
+import { LOCAL_TIME_SCRIPT, STYLESHEET } from './assets';
+import { csrfMatches, SESSION_COOKIE, SESSION_TTL_SECONDS, type PortalKeys, type PortalSession } from './session';
+import { BatchPage, Layout, MessagePage, SubscriptionForm, SubscriptionList, SubscriptionPage, type FieldErrors, type FormValues } from './views';
+
+export interface PortalDeps {
+  keys: PortalKeys;
+  subscriptions: SubscriptionStore;
+  batches: BatchStore;
+  maxEventsLimit: number;
+  createSchema: z.ZodType<CreateSubscriptionInput>;
+  patchSchema: z.ZodType<SubscriptionConfigPatch>;
+  /** The endpoint policy at save time; throws a 400 ProblemError naming what is wrong. */
+  checkEndpoint: (url: string | undefined) => Promise<void>;
+  /** Keeps this process's routing in step with a change made here. */
+  noteSaved: (partnerId: string, view: SubscriptionView) => void;
+  noteRemoved: (partnerId: string, subscriptionId: string) => void;
+  /** Sends one `depo.test` event to this subscription only, answering once Temporal recorded it. */
+  sendTestEvent: (partnerId: string, subscriptionId: string) => Promise<string>;
+}
+
+type Env = { Variables: { session: PortalSession } };
+
+/** How many recent batches a subscription's page shows, each read with its attempts. */
+const RECENT_BATCHES = 10;
+
+const NOTICES: Record<string, string> = {
+  created: 'Subscription created.',
+  saved: 'Saved. Changes apply from the next batch.',
+  deleted: 'Subscription deleted: its pending events went out in a last batch.',
+  'test-sent': 'Test event accepted: it goes out with the next batch.',
+  enabled: 'Enabled: held batches are being sent.',
+  disabled: 'Disabled: new events are not sent to this endpoint.',
+  redelivered: 'Redelivery started: a fresh 26 attempts with the same bytes.',
+};
+
+export function createPortal(deps: PortalDeps): Hono<Env> {
+  const { keys, subscriptions, batches } = deps;
+  const portal = new Hono<Env>();
+
+  portal.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: 'same-origin',
+    }),
+  );
+  portal.use(async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+
+  portal.get('/assets/depo.css', (c) => c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  portal.get('/assets/local-time.js', (c) => c.body(LOCAL_TIME_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+
+  // The link's token is traded for a session cookie, and the browser sent on to a URL without it.
+  portal.get('/login', async (c) => {
+    c.header('Referrer-Policy', 'no-referrer');
+    const partnerId = await keys.openLink(c.req.query('token') ?? '');
+    if (!partnerId) {
+      return c.html(<MessagePage title="Sign-in link not valid" message="This sign-in link is not valid or has expired (links last 15 minutes). Ask for a new one." />, 401);
+    }
+    const { token } = await keys.issueSession(partnerId);
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', maxAge: SESSION_TTL_SECONDS });
+    return c.redirect('/portal', 303);
+  });
+
+  portal.get('/signed-out', (c) => c.html(<MessagePage title="Signed out" message="You are signed out of Depo. Use a new sign-in link to come back." />));
+
+  // Everything below needs a session; every form post needs its CSRF token.
+  portal.use(async (c, next) => {
+    const session = await keys.openSession(getCookie(c, SESSION_COOKIE));
+    if (!session) {
+      return c.html(<MessagePage title="Please sign in" message="Your Depo session has ended or was never started. Open the sign-in link you were given." />, 401);
+    }
+    if (c.req.method === 'POST') {
+      const form = await c.req.parseBody();
+      if (!csrfMatches(session, form._csrf)) {
+        return c.html(<MessagePage title="Form expired" message="This form was not sent from your current Depo session. Go back, reload the page and try again." />, 403);
+      }
+    }
+    c.set('session', session);
+    await next();
+  });
+
+  const page = (c: Context<Env>, title: string, body: Parameters<typeof Layout>[0]['children'], status: 200 | 400 = 200) => {
+    const { partnerId, csrf } = c.get('session');
+    return c.html(<Layout title={title} partnerId={partnerId} csrf={csrf}>{body}</Layout>, status);
+  };
+  const notice = (c: Context<Env>) => NOTICES[c.req.query('done') ?? ''];
+
+  portal.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+    return c.redirect('/portal/signed-out', 303);
+  });
+
+  portal.get('/', async (c) => {
+    const { partnerId } = c.get('session');
+    return page(c, 'Your endpoints', <SubscriptionList subscriptions={await subscriptions.list(partnerId)} notice={notice(c)} />);
+  });
+
+  portal.get('/subscriptions/new', (c) => {
+    const { csrf } = c.get('session');
+    const values = { url: '', eventTypes: '', windowMs: '1000', maxEvents: String(deps.maxEventsLimit) };
+    return page(c, 'New subscription', newSubscription(values, {}, csrf, deps.maxEventsLimit));
+  });
+
+  portal.post('/subscriptions', async (c) => {
+    const { partnerId, csrf } = c.get('session');
+    const values = formValues(await c.req.parseBody());
+    const parsed = deps.createSchema.safeParse(toInput(values));
+    const errors = parsed.success ? await endpointErrors(deps, parsed.data.url) : fieldErrors(parsed.error);
+    if (!parsed.success || Object.keys(errors).length > 0) {
+      return page(c, 'New subscription', newSubscription(values, errors, csrf, deps.maxEventsLimit), 400);
+    }
+    const view = await subscriptions.create(partnerId, parsed.data);
+    deps.noteSaved(partnerId, view);
+    return c.redirect(`/portal/subscriptions/${view.id}?done=created`, 303);
+  });
+
+  portal.get('/subscriptions/:id', async (c) => {
+    const subscription = await ownSubscription(c);
+    return subscriptionPage(c, subscription, valuesOf(subscription), {}, notice(c));
+  });
+
+  portal.post('/subscriptions/:id', async (c) => {
+    const { partnerId } = c.get('session');
+    const subscription = await ownSubscription(c);
+    const values = formValues(await c.req.parseBody());
+    const parsed = deps.patchSchema.safeParse(toInput(values));
+    const errors = parsed.success ? await endpointErrors(deps, parsed.data.url) : fieldErrors(parsed.error);
+    if (!parsed.success || Object.keys(errors).length > 0) return subscriptionPage(c, subscription, values, errors, undefined, 400);
+    deps.noteSaved(partnerId, await subscriptions.update(partnerId, subscription.id, parsed.data));
+    return c.redirect(`/portal/subscriptions/${subscription.id}?done=saved`, 303);
+  });
+
+  portal.post('/subscriptions/:id/enabled', async (c) => {
+    const { partnerId } = c.get('session');
+    const subscription = await ownSubscription(c);
+    const enabled = (await c.req.parseBody()).enabled === 'true';
+    const view = await subscriptions.update(partnerId, subscription.id, { enabled });
+    if (view.enabled) deps.noteSaved(partnerId, view);
+    else deps.noteRemoved(partnerId, view.id);
+    return c.redirect(`/portal/subscriptions/${subscription.id}?done=${enabled ? 'enabled' : 'disabled'}`, 303);
+  });
+
+  portal.post('/subscriptions/:id/test-event', async (c) => {
+    const subscription = await ownSubscription(c);
+    await deps.sendTestEvent(subscription.partnerId, subscription.id);
+    return c.redirect(`/portal/subscriptions/${subscription.id}?done=test-sent`, 303);
+  });
+
+  portal.post('/subscriptions/:id/delete', async (c) => {
+    const subscription = await ownSubscription(c);
+    await subscriptions.delete(subscription.partnerId, subscription.id);
+    deps.noteRemoved(subscription.partnerId, subscription.id);
+    return c.redirect('/portal?done=deleted', 303);
+  });
+
+  portal.get('/batches/:batchId', async (c) => {
+    const batch = await ownBatch(c);
+    return page(c, `Batch ${batch.batchId}`, <BatchPage batch={batch} csrf={c.get('session').csrf} notice={notice(c)} />);
+  });
+
+  portal.post('/batches/:batchId/redeliver', async (c) => {
+    const batch = await ownBatch(c);
+    await batches.redeliver(batch.batchId);
+    return c.redirect(`/portal/batches/${batch.batchId}?done=redelivered`, 303);
+  });
+
+  portal.onError((err, c) => {
+    const problem = err instanceof ProblemError ? err : undefined;
+    const status = problem && problem.status < 500 ? problem.status : 500;
+    const message = problem && status < 500 ? problem.detail : 'Something went wrong on our side. Try again in a moment.';
+    if (status === 500) console.error('portal: request failed', c.req.method, c.req.path, err);
+    return c.html(<MessagePage title={status === 404 ? 'Not found' : 'That did not work'} message={message} />, status as 400);
+  });
+
+  /** The session partner's subscription named in the path; 404 for anyone else's. */
+  async function ownSubscription(c: Context<Env>): Promise<SubscriptionView> {
+    const id = c.req.param('id') ?? '';
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ProblemError(404, 'Not Found', 'There is no such subscription.');
+    return subscriptions.get(c.get('session').partnerId, id);
+  }
+
+  async function ownBatch(c: Context<Env>) {
+    const batchId = c.req.param('batchId') ?? '';
+    const missing = new ProblemError(404, 'Not Found', 'There is no such batch.');
+    if (!/^[0-9a-f-]{36}$/i.test(batchId)) throw missing;
+    const batch = await batches.get(batchId);
+    if (batch.partnerId !== c.get('session').partnerId) throw missing;
+    return batch;
+  }
+
+  async function subscriptionPage(c: Context<Env>, subscription: SubscriptionView, values: FormValues, errors: FieldErrors, text?: string, status: 200 | 400 = 200) {
+    const recent = (await batches.list(subscription.partnerId, subscription.id)).slice(0, RECENT_BATCHES);
+    const detailed = await Promise.all(recent.map((batch) => batches.get(batch.batchId)));
+    const body = (
+      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} notice={text} />
+    );
+    return page(c, subscription.url, body, status);
+  }
+
+  return portal;
+}
+
+function newSubscription(values: FormValues, errors: FieldErrors, csrf: string, maxEventsLimit: number) {
+  return (
+    <>
+      <p><a href="/portal">← All endpoints</a></p>
+      <h1>New subscription</h1>
+      <SubscriptionForm action="/portal/subscriptions" values={values} errors={errors} csrf={csrf} maxEventsLimit={maxEventsLimit} submitLabel="Create subscription" />
+    </>
+  );
+}
+
+function formValues(form: Record<string, unknown>): FormValues {
+  const text = (key: string) => (typeof form[key] === 'string' ? form[key] : '');
+  return { url: text('url').trim(), eventTypes: text('eventTypes'), windowMs: text('windowMs').trim(), maxEvents: text('maxEvents').trim() };
+}
+
+function valuesOf(s: SubscriptionView): FormValues {
+  return { url: s.url, eventTypes: s.eventTypes.join('\n'), windowMs: String(s.batching.windowMs), maxEvents: String(s.batching.maxEvents) };
+}
+
+/** The form as the API's JSON body: the same schema then judges both. Blank numbers take their defaults. */
+function toInput(values: FormValues) {
+  const number = (text: string) => (text === '' ? undefined : Number(text));
+  const batching = { windowMs: number(values.windowMs), maxEvents: number(values.maxEvents) };
+  return {
+    url: values.url,
+    eventTypes: values.eventTypes.split(/[\n,]/).map((type) => type.trim()).filter(Boolean),
+    ...(batching.windowMs === undefined && batching.maxEvents === undefined ? {} : { batching: JSON.parse(JSON.stringify(batching)) as object }),
+  };
+}
+
+/** Each schema issue, put next to the form field it is about. */
+function fieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const [first, second] = issue.path;
+    const field = first === 'batching' ? second : first;
+    const key = field === 'url' || field === 'eventTypes' || field === 'windowMs' || field === 'maxEvents' ? field : 'form';
+    errors[key] ??= messageFor(key, issue);
+  }
+  return errors;
+}
+
+function messageFor(key: keyof FieldErrors, issue: z.core.$ZodIssue): string {
+  const numeric = key === 'windowMs' || key === 'maxEvents';
+  if (numeric && issue.code === 'invalid_type') return 'Enter a whole number.';
+  if (numeric && issue.code === 'too_small') return `Must be at least ${String(issue.minimum)}.`;
+  if (numeric && issue.code === 'too_big') return `Must be at most ${String(issue.maximum)}.`;
+  return humanize(key, issue.message);
+}
+
+function humanize(field: keyof FieldErrors, message: string): string {
+  if (field === 'eventTypes' && /too small|>=1/i.test(message)) return 'Give at least one event type.';
+  return message.charAt(0).toUpperCase() + message.slice(1) + (message.endsWith('.') ? '' : '.');
+}
+
+async function endpointErrors(deps: PortalDeps, url: string | undefined): Promise<FieldErrors> {
+  try {
+    await deps.checkEndpoint(url);
+    return {};
+  } catch (err) {
+    if (err instanceof ProblemError && err.status === 400) return { url: humanize('url', err.errors?.[0]?.message ?? err.detail) };
+    throw err;
+  }
+}

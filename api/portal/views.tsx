@@ -1,0 +1,266 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * Depo's pages, rendered on the server with Hono's JSX: plain HTML forms (they work without
+ * JavaScript; one small script shows times in the viewer's time zone), labels on every field,
+ * errors next to the field that caused them.
+ */
+import type { Child } from 'hono/jsx';
+import type { BatchDetail } from '../batch-store';
+import type { SubscriptionSummary } from '../subscription-store';
+import type { SubscriptionView } from '../../workflows/messages';
+
+export interface FormValues {
+  url: string;
+  eventTypes: string;
+  windowMs: string;
+  maxEvents: string;
+}
+export type FieldErrors = Partial<Record<keyof FormValues | 'form', string>>;
+
+interface LayoutProps {
+  title: string;
+  partnerId?: string;
+  csrf?: string;
+  children: Child;
+}
+
+export function Layout({ title, partnerId, csrf, children }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · Depo`}</title>
+        <link rel="stylesheet" href="/portal/assets/depo.css" />
+        <script src="/portal/assets/local-time.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header>
+          <nav aria-label="Main">
+            <a href="/portal" class="brand">Depo</a>
+            {partnerId && <span class="who">Partner <strong>{partnerId}</strong></span>}
+            {csrf && (
+              <form method="post" action="/portal/logout" class="inline">
+                <input type="hidden" name="_csrf" value={csrf} />
+                <button type="submit" class="link">Sign out</button>
+              </form>
+            )}
+          </nav>
+        </header>
+        <main id="main">{children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** A time, written in UTC by the server and shown in the viewer's zone by local-time.js. */
+export function Time({ iso }: { iso: string | undefined }) {
+  if (!iso) return <span>—</span>;
+  return <time datetime={iso}>{iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>;
+}
+
+export function Notice({ text }: { text: string | undefined }) {
+  return text ? <p class="notice" role="status">{text}</p> : null;
+}
+
+export function MessagePage({ title, message }: { title: string; message: string }) {
+  return (
+    <Layout title={title}>
+      <h1>{title}</h1>
+      <p>{message}</p>
+    </Layout>
+  );
+}
+
+function Status({ status }: { status: string }) {
+  return <span class={`status status-${status}`}>{status}</span>;
+}
+
+export function SubscriptionList({ subscriptions, notice }: { subscriptions: SubscriptionSummary[]; notice?: string }) {
+  return (
+    <>
+      <h1>Your endpoints</h1>
+      <Notice text={notice} />
+      <p><a class="button" href="/portal/subscriptions/new">New subscription</a></p>
+      {subscriptions.length === 0 ? (
+        <p>No subscriptions yet.</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <caption class="visually-hidden">Subscriptions</caption>
+            <thead>
+              <tr><th scope="col">Endpoint</th><th scope="col">Event types</th><th scope="col">Batching</th><th scope="col">State</th></tr>
+            </thead>
+            <tbody>
+              {subscriptions.map((s) => (
+                <tr>
+                  <td data-label="Endpoint"><a href={`/portal/subscriptions/${s.id}`}>{s.url}</a></td>
+                  <td data-label="Event types">{s.eventTypes.join(', ')}</td>
+                  <td data-label="Batching">{`${s.batching.maxEvents} events or ${s.batching.windowMs / 1000} s`}</td>
+                  <td data-label="State">{s.enabled === false ? <Status status="disabled" /> : s.endpointHealth?.failingSince ? <Status status="failing" /> : <Status status="active" />}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+interface FieldProps {
+  name: keyof FormValues;
+  label: string;
+  hint: string;
+  errors: FieldErrors;
+  children: (attributes: Record<string, string | boolean | undefined>) => Child;
+}
+
+/** A labelled field with its hint and, when it caused one, its error right below it. */
+function Field({ name, label, hint, errors, children }: FieldProps) {
+  const error = errors[name];
+  const describedBy = [`${name}-hint`, error ? `${name}-error` : undefined].filter(Boolean).join(' ');
+  return (
+    <div class={error ? 'field has-error' : 'field'}>
+      <label for={name}>{label}</label>
+      {children({ id: name, name, 'aria-describedby': describedBy, 'aria-invalid': error ? 'true' : undefined })}
+      <p class="hint" id={`${name}-hint`}>{hint}</p>
+      {error && <p class="error" id={`${name}-error`}>{error}</p>}
+    </div>
+  );
+}
+
+export function SubscriptionForm(props: { action: string; values: FormValues; errors: FieldErrors; csrf: string; maxEventsLimit: number; submitLabel: string }) {
+  const { action, values, errors, csrf, maxEventsLimit, submitLabel } = props;
+  return (
+    <form method="post" action={action} novalidate>
+      <input type="hidden" name="_csrf" value={csrf} />
+      {errors.form && <p class="error" role="alert">{errors.form}</p>}
+      <Field name="url" label="Endpoint URL" hint="HTTPS; your server must accept our client certificate." errors={errors}>
+        {(a) => <input type="url" required value={values.url} autocomplete="url" {...a} />}
+      </Field>
+      <Field name="eventTypes" label="Event types" hint="One per line (or comma-separated), 1 to 100." errors={errors}>
+        {(a) => <textarea rows={3} required {...a}>{values.eventTypes}</textarea>}
+      </Field>
+      <div class="row">
+        <Field name="windowMs" label="Batch window (ms)" hint="1000 to 60000; default 1000." errors={errors}>
+          {(a) => <input type="number" inputmode="numeric" min="1000" max="60000" step="1" value={values.windowMs} {...a} />}
+        </Field>
+        <Field name="maxEvents" label="Max events per batch" hint={`1 to ${maxEventsLimit}; default ${maxEventsLimit}.`} errors={errors}>
+          {(a) => <input type="number" inputmode="numeric" min="1" max={String(maxEventsLimit)} step="1" value={values.maxEvents} {...a} />}
+        </Field>
+      </div>
+      <button type="submit">{submitLabel}</button>
+    </form>
+  );
+}
+
+function ActionButton({ action, csrf, label, name, value, danger }: { action: string; csrf: string; label: string; name?: string; value?: string; danger?: boolean }) {
+  return (
+    <form method="post" action={action} class="inline">
+      <input type="hidden" name="_csrf" value={csrf} />
+      {name && <input type="hidden" name={name} value={value} />}
+      <button type="submit" class={danger ? 'danger' : undefined}>{label}</button>
+    </form>
+  );
+}
+
+export function SubscriptionPage(props: {
+  subscription: SubscriptionView;
+  batches: BatchDetail[];
+  csrf: string;
+  values: FormValues;
+  errors: FieldErrors;
+  maxEventsLimit: number;
+  notice?: string;
+}) {
+  const { subscription: s, batches, csrf, notice } = props;
+  const base = `/portal/subscriptions/${s.id}`;
+  const health = s.endpointHealth;
+  return (
+    <>
+      <p><a href="/portal">← All endpoints</a></p>
+      <h1>{s.url}</h1>
+      <Notice text={notice} />
+      <p>
+        {s.enabled ? <Status status="active" /> : <Status status="disabled" />}{' '}
+        {s.pendingEvents} event(s) waiting for the next batch. Created <Time iso={s.createdAt} />.
+      </p>
+      {!s.enabled && health.disabledReason && <p class="warning">Disabled: {health.disabledReason}. New events are not sent to it.</p>}
+      {health.failingSince && (
+        <p class="warning">
+          Your endpoint has been failing since <Time iso={health.failingSince} />. {health.heldBatches} newer batch(es) wait until batch{' '}
+          <a href={`/portal/batches/${health.probeBatchId}`}>{health.probeBatchId}</a> gets through.
+        </p>
+      )}
+      <section aria-labelledby="actions">
+        <h2 id="actions">Actions</h2>
+        <div class="actions">
+          <ActionButton action={`${base}/test-event`} csrf={csrf} label="Send a test event" />
+          {s.enabled ? (
+            <ActionButton action={`${base}/enabled`} csrf={csrf} name="enabled" value="false" label="Disable" />
+          ) : (
+            <ActionButton action={`${base}/enabled`} csrf={csrf} name="enabled" value="true" label="Enable and send what is held" />
+          )}
+          <ActionButton action={`${base}/delete`} csrf={csrf} label="Delete" danger />
+        </div>
+      </section>
+      <section aria-labelledby="batches">
+        <h2 id="batches">Recent batches</h2>
+        {batches.length === 0 ? (
+          <p>No batches yet.</p>
+        ) : (
+          <div class="scroll">
+            <table>
+              <caption class="visually-hidden">Recent batches, newest first</caption>
+              <thead>
+                <tr><th scope="col">Created</th><th scope="col">Status</th><th scope="col">Events</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Batch</th></tr>
+              </thead>
+              <tbody>
+                {batches.map((b) => (
+                  <tr data-batch-id={b.batchId}>
+                    <td data-label="Created"><Time iso={b.createdAt} /></td>
+                    <td data-label="Status"><Status status={b.status} /></td>
+                    <td data-label="Events">{b.eventCount}</td>
+                    <td data-label="Attempts">{b.attempts}</td>
+                    <td data-label="Last error" class="error-text">{b.lastError ?? ''}</td>
+                    <td data-label="Batch"><a href={`/portal/batches/${b.batchId}`} aria-label={`Batch ${b.batchId}`}>Payload</a></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="edit">
+        <h2 id="edit">Settings</h2>
+        <p class="hint">Changes apply from the next batch.</p>
+        <SubscriptionForm action={base} values={props.values} errors={props.errors} csrf={csrf} maxEventsLimit={props.maxEventsLimit} submitLabel="Save" />
+      </section>
+    </>
+  );
+}
+
+export function BatchPage({ batch, csrf, notice }: { batch: BatchDetail; csrf: string; notice?: string }) {
+  return (
+    <>
+      <p><a href={`/portal/subscriptions/${batch.subscriptionId}`}>← Its subscription</a></p>
+      <h1>Batch {batch.batchId}</h1>
+      <Notice text={notice} />
+      <dl class="facts">
+        <dt>Status</dt><dd><Status status={batch.status} /></dd>
+        <dt>Events</dt><dd>{batch.eventCount}</dd>
+        <dt>Created</dt><dd><Time iso={batch.createdAt} /></dd>
+        <dt>Attempts</dt><dd>{batch.attempts}</dd>
+        {batch.nextAttemptAt && <><dt>Next attempt</dt><dd><Time iso={batch.nextAttemptAt} /></dd></>}
+        {batch.deliveredAt && <><dt>Delivered</dt><dd><Time iso={batch.deliveredAt} /></dd></>}
+        {batch.lastError && <><dt>Last error</dt><dd class="error-text">{batch.lastError}</dd></>}
+      </dl>
+      {batch.status === 'failed' && <ActionButton action={`/portal/batches/${batch.batchId}/redeliver`} csrf={csrf} label="Redeliver" />}
+      <h2>Payload</h2>
+      <p class="hint">Every attempt sends exactly these bytes (shown indented here).</p>
+      <pre class="payload" tabindex={0}>{JSON.stringify(batch.payload, null, 2)}</pre>
+    </>
+  );
+}

@@ -1,0 +1,251 @@
+/// <reference lib="dom" />
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { PortalKeys } from '../../api/portal/session';
+import { TEST_TOKEN } from '../support/api';
+import { createTestWorker, testConfig } from '../support/harness';
+import { freePort } from '../support/processes';
+import { Receiver } from '../support/receiver';
+import { eventually, startDevServer } from '../support/temporal';
+
+/**
+ * Depo in a real browser (Debian's Chromium via playwright-core) against the real API app served
+ * over HTTP, a real dev server and worker, and a local receiver. Screenshots go to
+ * test-results/screenshots/ (git-ignored); docs/portal.md shows them.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url);
+const SECRET = 'depo-test-secret-0123456789abcdefghij';
+
+describe('Depo, the partner portal', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let receiver: Receiver;
+  let browser: Browser;
+  let server: Server;
+  let base: string;
+  let downUntilRedelivery = true;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)`);
+    env = await startDevServer();
+    const config = testConfig({ DELIVERY_BACKOFF_SCALE: '0.00001', PORTAL_SECRET: SECRET });
+    worker = await createTestWorker(env, config);
+    running = worker.run();
+    receiver = await Receiver.start();
+    receiver.responder = (request) => (request.path === '/depo-down' && downUntilRedelivery ? { status: 500, body: 'partner endpoint is down' } : 200);
+    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TEST_TOKEN }] });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }) as Server;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    worker?.shutdown();
+    await running;
+    await receiver?.close();
+    await env?.teardown();
+  });
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: new URL(name, SCREENSHOTS).pathname, fullPage: true });
+
+  async function signIn(page: Page, partnerId: string): Promise<void> {
+    const link = await admin('POST', `/v1/partners/${partnerId}/portal-links`);
+    expect(link.status).toBe(201);
+    await page.goto(link.json.url);
+    // Signed in, and the token is gone from the address bar.
+    expect(page.url()).toBe(`${base}/portal`);
+  }
+
+  async function createThroughPage(page: Page, url: string, maxEvents: string): Promise<string> {
+    await page.getByRole('link', { name: 'New subscription' }).click();
+    await page.getByLabel('Endpoint URL').fill(url);
+    await page.getByLabel('Event types').fill('order.paid');
+    await page.getByLabel('Batch window (ms)').fill('1000');
+    await page.getByLabel('Max events per batch').fill(maxEvents);
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await page.getByText('Subscription created.').waitFor();
+    return /\/portal\/subscriptions\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+  }
+
+  /** Reloads the page until `text` shows in the row of the newest batch. */
+  async function waitForNewestBatch(page: Page, text: RegExp, timeoutMs = 30_000): Promise<void> {
+    await eventually(async () => {
+      await page.reload();
+      const row = page.locator('tr[data-batch-id]').first();
+      return (await row.count()) > 0 && text.test(await row.innerText()) ? true : undefined;
+    }, timeoutMs, `a batch row matching ${text}`);
+  }
+
+  let deliveredSubscription = '';
+  let deliveredBatch = '';
+
+  it('creates a subscription through the page (errors beside their fields), and shows its batch delivered with its payload, in local time', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'depo-a');
+    const [cookie] = (await context.cookies()).filter((c) => c.name === '__Host-depo_session');
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+
+    // Out of bounds: the error stands next to the field that caused it, and nothing is created.
+    await page.getByRole('link', { name: 'New subscription' }).click();
+    await page.getByLabel('Endpoint URL').fill(receiver.url('/depo-ok'));
+    await page.getByLabel('Event types').fill('order.paid');
+    await page.getByLabel('Batch window (ms)').fill('500');
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await expect.poll(() => page.locator('#windowMs-error').innerText()).toMatch(/1000/);
+    expect(await page.getByLabel('Batch window (ms)').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Batch window (ms)').getAttribute('aria-describedby')).toContain('windowMs-error');
+    await shot(page, 'depo-form-error.png');
+    expect((await admin('GET', '/v1/partners/depo-a/subscriptions')).json.subscriptions).toHaveLength(0);
+
+    await page.getByRole('link', { name: '← All endpoints' }).click();
+    deliveredSubscription = await createThroughPage(page, receiver.url('/depo-ok'), '5');
+    const posted = await admin('POST', '/v1/partners/depo-a/events', [1, 2, 3].map((n) => ({ type: 'order.paid', data: { order: n } })));
+    expect(posted.status).toBe(202);
+    await waitForNewestBatch(page, /delivered/);
+    // Times are shown in the viewer's zone (Tokyo here), not the server's UTC.
+    expect(await page.locator('tr[data-batch-id] time').first().innerText()).toMatch(/GMT\+9/);
+    await shot(page, 'depo-subscription.png');
+
+    deliveredBatch = (await page.locator('tr[data-batch-id]').first().getAttribute('data-batch-id'))!;
+    await page.getByRole('link', { name: `Batch ${deliveredBatch}` }).click();
+    const payload = JSON.parse(await page.locator('pre.payload').innerText());
+    expect(payload).toMatchObject({ batch_id: deliveredBatch, count: 3 });
+    expect(payload.events.map((e: { id: string }) => e.id)).toEqual(posted.json.events.map((e: { id: string }) => e.id));
+    await shot(page, 'depo-batch.png');
+    await context.close();
+  });
+
+  it('sends a test event to the endpoint', async () => {
+    const page = await browser.newPage();
+    await signIn(page, 'depo-a');
+    await page.goto(`${base}/portal/subscriptions/${deliveredSubscription}`);
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page.getByText('Test event accepted').waitFor();
+    const arrived = await eventually(() => receiver.requests.find((r) => r.path === '/depo-ok' && r.body.includes('"type":"depo.test"')), 20_000, 'the test event');
+    expect(JSON.parse(arrived.body).events[0].data.subscriptionId).toBe(deliveredSubscription);
+    await page.close();
+  });
+
+  it("shows a failing endpoint's attempts and error, then redelivers the failed batch", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'depo-a');
+    await createThroughPage(page, receiver.url('/depo-down'), '1');
+    await admin('POST', '/v1/partners/depo-a/events', { type: 'order.paid', data: { order: 99 } });
+    await waitForNewestBatch(page, /pending[\s\S]*HTTP 500 from the endpoint: partner endpoint is down/);
+    await shot(page, 'depo-failing.png');
+    await waitForNewestBatch(page, /failed\s+1\s+26/, 90_000);
+
+    const batchId = (await page.locator('tr[data-batch-id]').first().getAttribute('data-batch-id'))!;
+    await page.getByRole('link', { name: `Batch ${batchId}` }).click();
+    await expect.poll(() => page.locator('.facts').innerText()).toMatch(/delivery failed after 26 attempts|HTTP 500/);
+    await shot(page, 'depo-failed-batch.png');
+    downUntilRedelivery = false;
+    await page.getByRole('button', { name: 'Redeliver' }).click();
+    await page.getByText('Redelivery started').waitFor();
+    await eventually(async () => {
+      await page.reload();
+      return /delivered/.test(await page.locator('.facts').innerText()) ? true : undefined;
+    }, 30_000, 'the redelivered batch delivered');
+    await page.close();
+  }, 150_000);
+
+  it('reads well on a phone and works from the keyboard', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await signIn(page, 'depo-a');
+    await page.goto(`${base}/portal/subscriptions/${deliveredSubscription}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const unlabelled = await page.$$eval('input:not([type=hidden]), textarea, select', (fields) => fields.filter((field) => (field as HTMLInputElement).labels?.length === 0).length);
+    expect(unlabelled).toBe(0);
+    await shot(page, 'depo-phone.png');
+
+    // The first Tab reaches the skip link, and Enter on it moves focus past the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    // Tabbing on reaches the settings form's fields in order.
+    await page.getByLabel('Endpoint URL').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('eventTypes');
+    await context.close();
+  });
+
+  describe('access', () => {
+    /** A session for `partnerId`, as a browser would hold it: the cookie, and the CSRF token of its forms. */
+    async function session(partnerId: string) {
+      const link = await admin('POST', `/v1/partners/${partnerId}/portal-links`);
+      const login = await fetch(link.json.url, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const home = await fetch(`${base}/portal`, { headers: { cookie } });
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await home.text())![1]!;
+      return { cookie, csrf };
+    }
+    const post = (path: string, cookie: string, form: Record<string, string>) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form), redirect: 'manual' });
+
+    it("partner B can neither read nor change partner A's subscriptions and batches", async () => {
+      const b = await session('depo-b');
+      const get = (path: string) => fetch(`${base}${path}`, { headers: { cookie: b.cookie } }).then((r) => r.status);
+      expect(await get(`/portal/subscriptions/${deliveredSubscription}`)).toBe(404);
+      expect(await get(`/portal/batches/${deliveredBatch}`)).toBe(404);
+      expect(await (await fetch(`${base}/portal`, { headers: { cookie: b.cookie } })).text()).not.toContain('/depo-ok');
+      const attempts = [
+        post(`/portal/subscriptions/${deliveredSubscription}`, b.cookie, { _csrf: b.csrf, url: 'https://attacker.example/hook', eventTypes: 'order.paid', windowMs: '1000', maxEvents: '1' }),
+        post(`/portal/subscriptions/${deliveredSubscription}/enabled`, b.cookie, { _csrf: b.csrf, enabled: 'false' }),
+        post(`/portal/subscriptions/${deliveredSubscription}/test-event`, b.cookie, { _csrf: b.csrf }),
+        post(`/portal/subscriptions/${deliveredSubscription}/delete`, b.cookie, { _csrf: b.csrf }),
+        post(`/portal/batches/${deliveredBatch}/redeliver`, b.cookie, { _csrf: b.csrf }),
+      ];
+      expect((await Promise.all(attempts)).map((r) => r.status)).toEqual([404, 404, 404, 404, 404]);
+      const a = await admin('GET', `/v1/partners/depo-a/subscriptions/${deliveredSubscription}`);
+      expect(a.json).toMatchObject({ url: receiver.url('/depo-ok'), enabled: true, batching: { maxEvents: 5 } });
+    });
+
+    it('refuses a missing or forged session, an expired or reused-as-session link, and a form without its CSRF token', async () => {
+      const a = await session('depo-a');
+      expect((await fetch(`${base}/portal`)).status).toBe(401);
+      const [name, value] = a.cookie.split('=') as [string, string];
+      const [header, , signature] = value.split('.');
+      const forgedPayload = Buffer.from(JSON.stringify({ sub: 'depo-b', use: 'session', csrf: a.csrf, exp: 4_102_444_800 })).toString('base64url');
+      expect((await fetch(`${base}/portal`, { headers: { cookie: `${name}=${header}.${forgedPayload}.${signature}` } })).status).toBe(401);
+
+      const keys = new PortalKeys(SECRET);
+      const expired = await keys.issueLink('depo-a', Date.now() - 60 * 60 * 1000);
+      expect((await fetch(`${base}/portal/login?token=${expired.token}`, { redirect: 'manual' })).status).toBe(401);
+      const link = await keys.issueLink('depo-a');
+      expect((await fetch(`${base}/portal`, { headers: { cookie: `${name}=${link.token}` } })).status).toBe(401);
+
+      const noToken = await post(`/portal/subscriptions/${deliveredSubscription}/enabled`, a.cookie, { enabled: 'false' });
+      expect(noToken.status).toBe(403);
+      const otherToken = await post(`/portal/subscriptions/${deliveredSubscription}/enabled`, a.cookie, { _csrf: (await session('depo-a')).csrf, enabled: 'false' });
+      expect(otherToken.status).toBe(403);
+      expect((await admin('GET', `/v1/partners/depo-a/subscriptions/${deliveredSubscription}`)).json.enabled).toBe(true);
+    });
+  });
+});
