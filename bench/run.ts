@@ -5,13 +5,16 @@
  * Prints a table; writes JSON with the machine's description under bench/results/.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
+import { threadProfiles } from './profile-summary';
 import { cpuSeconds, createSubscription, peakRssMb, percentile, root, sleep, startStack, TOKEN, type Stack } from './stack';
 
 const quick = process.argv.includes('--quick');
+/** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
+const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
 const CONCURRENCY = 200;
 const STEP_SECONDS = quick ? 5 : 15;
@@ -31,7 +34,7 @@ const scenarios: Scenario[] = [
   { name: 'shared', description: '100 subscriptions sharing the load', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 10000 },
   { name: 'sparse', description: 'many subscriptions, sparse traffic (2 events each per 5 s window)', subscriptions: quick ? 100 : 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: ((quick ? 100 : 1000) * 2) / 5 },
   { name: 'failing', description: 'one subscription whose receiver fails half of the attempts', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000, failRatio: 0.5 },
-].filter((s) => !only || s.name === only);
+].filter((s) => (profiling ? s.name === 'hot' : !only || s.name === only));
 
 interface LoadResult {
   durationMs: number;
@@ -105,8 +108,20 @@ async function main(): Promise<void> {
   const peakRss: Record<string, Record<string, number>> = {};
   for (const [index, scenario] of scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
-    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+    const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
+    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir });
     try {
+      if (profiling) {
+        const partners = ['bench-profile-0'];
+        await createSubscription(stack, partners[0]!, scenario.batching);
+        const step = await runStep(stack, scenario, partners, scenario.rate);
+        console.error('profiled step', JSON.stringify(step));
+        await stack.stop();
+        report.profiledStep = step;
+        report.profiles = Object.fromEntries(['worker', 'api'].map((name) => [name, threadProfiles(join(profileDir!, name))]));
+        printProfiles(report.profiles as Record<string, ReturnType<typeof threadProfiles>>, step.cpuSeconds);
+        continue;
+      }
       if (index === 0) {
         const ceilingMs = quick ? 3_000 : 10_000;
         report.ceilings = { receiver: await receiverCeiling(stack, CONCURRENCY, ceilingMs), temporal: await temporalCeiling(stack, CONCURRENCY, ceilingMs) };
@@ -138,12 +153,23 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  printTable(report);
+  if (!profiling) printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const file = join(root, `bench/results/${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(root, `bench/results/${profiling ? 'profile' : quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
   process.exit(0);
+}
+
+function printProfiles(profiles: Record<string, ReturnType<typeof threadProfiles>>, cpu: Record<string, number>): void {
+  for (const [name, threads] of Object.entries(profiles)) {
+    const busy = threads.map(({ thread, summary }) => `thread ${thread} ${summary.busySeconds.toFixed(1)} s`).join(', ');
+    console.log(`\n${name}: process CPU in the step ${cpu[name]} s; JavaScript busy by thread (whole run): ${busy}; the rest is native (Temporal's Rust core, GC helpers, I/O)`);
+    for (const { thread, summary } of threads.filter((t) => t.summary.busySeconds >= 0.5)) {
+      console.log(`  thread ${thread} by package: ` + summary.byGroup.map((g) => `${g.group} ${g.share}%`).join(', '));
+      for (const f of summary.topFunctions.slice(0, 8)) console.log(`    ${String(f.share).padStart(5)}%  ${f.name}  (${f.where})`);
+    }
+  }
 }
 
 function printTable(report: Record<string, unknown>): void {

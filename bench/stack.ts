@@ -93,7 +93,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+/** With `profileDir`, the worker and the API run under `--cpu-prof` and write their profiles under it (worker/, api/) on exit. */
+export async function startStack(env: Record<string, string> = {}, { profileDir }: { profileDir?: string } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
   const [temporalPort, apiPort] = [await freePort(), await freePort()];
   const address = `127.0.0.1:${temporalPort}`;
@@ -122,7 +123,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     ...env,
   };
   const run = (entry: string) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+    // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], { cwd: root, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
     children.push(child);
     return child;
   };
@@ -134,6 +137,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     await sleep(250);
   }
   await sleep(3_000); // the worker builds its workflow bundle
+  let stopped = false;
   return {
     address,
     apiUrl,
@@ -142,10 +146,14 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     pids: { temporal: server.pid!, worker: worker.pid!, api: api.pid! },
     backlog: () => 0,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await connection.close();
       receiver.close();
+      // The worker and the API exit on SIGTERM once drained (and then write their profiles).
+      const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
       for (const child of children) child.kill('SIGTERM');
-      await sleep(500);
+      await Promise.race([Promise.all(exited), sleep(20_000)]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,25 +1,12 @@
 import { z } from 'zod';
+import { MAX_EVENTS_PER_REQUEST, MAX_EVENT_TYPES, MAX_URL_LENGTH, PARTNER_ID_PATTERN, WINDOW_MS_MAX, WINDOW_MS_MIN } from './limits';
 
 /**
  * One schema module, shared by the API (request validation) and the workflows (their inputs are
- * the `z.infer` types below). Bounds come from the contract.
+ * the `z.infer` types below; workflows import types only, so zod stays out of the workflow
+ * bundle). Bounds come from the contract, in ./limits.
  */
-export const PARTNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const WINDOW_MS_MIN = 1_000;
-export const WINDOW_MS_MAX = 60_000;
-export const WINDOW_MS_DEFAULT = 1_000;
-export const MAX_EVENTS_PER_REQUEST = 1_000;
-export const MAX_EVENT_TYPES = 100;
-export const MAX_URL_LENGTH = 2_048;
-/** One event's serialized size limit (413 over it). */
-export const MAX_EVENT_BYTES = 16 * 1024;
-/** The most event bytes one signal carries; concurrent requests' events are merged up to it. */
-export const MAX_SIGNAL_BYTES = 256 * 1024;
-/**
- * A batch is cut before its payload would pass this many bytes, whatever `maxEvents` says:
- * well under Temporal's 2 MB payload limit (and its 512 KB warning) for the delivery input.
- */
-export const MAX_BATCH_BYTES = 384 * 1024;
+export * from './limits';
 
 export const partnerIdSchema = z.string().regex(PARTNER_ID_PATTERN, 'partnerId must match [A-Za-z0-9_-]{1,64}');
 export const subscriptionIdSchema = z.uuid();

@@ -1,5 +1,6 @@
 import { eventBytes, eventsThatFit } from '../domain/payload';
-import { MAX_BATCH_BYTES, type SubscriptionConfig, type SubscriptionConfigPatch, type WebhookEvent } from '../domain/schema';
+import { MAX_BATCH_BYTES } from '../domain/limits';
+import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
 import type { EndpointReport, SubscriptionView } from './messages';
 
 /** How many recent event ids a subscription remembers to drop a re-posted event (documented window). */
