@@ -145,7 +145,16 @@ async function main(): Promise<void> {
         }
       }
       const sustainedRates = [fixed, ...steps].filter((s) => s.sustained).map((s) => s.acceptedPerSecond);
-      results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond: sustainedRates.length ? Math.max(...sustainedRates) : null };
+      const highestSustainedPerSecond = sustainedRates.length ? Math.max(...sustainedRates) : null;
+      // The latency target: at half the sustained load, end-to-end p99 within windowMs + 1 s.
+      let halfLoad: (StepResult & { p99TargetMs: number; p99WithinTarget: boolean }) | undefined;
+      if (!quick && highestSustainedPerSecond) {
+        const step = await runStep(stack, scenario, partners, Math.round(highestSustainedPerSecond / 2));
+        const p99TargetMs = scenario.batching.windowMs + 1000;
+        halfLoad = { ...step, p99TargetMs, p99WithinTarget: step.endToEndMs.p99 !== null && step.endToEndMs.p99 <= p99TargetMs };
+        console.error(scenario.name, 'half load', JSON.stringify(halfLoad));
+      }
+      results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond, halfLoad };
       peakRss[scenario.name] = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, peakRssMb(pid)]));
     } finally {
       await stack.stop();
@@ -176,13 +185,14 @@ function printTable(report: Record<string, unknown>): void {
   const ceilings = report.ceilings as { receiver: { requestsPerSecond: number }; temporal: { workflowsPerSecond: number } };
   console.log(`\nceilings: receiver ${ceilings.receiver.requestsPerSecond} batch POSTs/s; Temporal ${ceilings.temporal.workflowsPerSecond} bare workflows/s (one no-op activity each)`);
   console.log('scenario  step      offered/s accepted/s 202 p50/p99 ms   e2e p50/p95/p99 ms      delivered/s batches/s (of ceiling) req/event cpu s temporal/worker/api  ok');
-  for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[] }>)) {
-    for (const [i, step] of [value.fixed, ...value.steps].entries()) {
+  for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult }>)) {
+    const rows = [value.fixed, ...value.steps, ...(value.halfLoad ? [value.halfLoad] : [])];
+    for (const [i, step] of rows.entries()) {
       const share = ((step.batchesPerSecond / ceilings.temporal.workflowsPerSecond) * 100).toFixed(0);
       console.log(
         [
           name.padEnd(9),
-          (i === 0 ? 'fixed' : `step ${i}`).padEnd(9),
+          (i === 0 ? 'fixed' : step === value.halfLoad ? 'half' : `step ${i}`).padEnd(9),
           String(step.offeredPerSecond).padStart(9),
           String(step.acceptedPerSecond).padStart(10),
           `${step.latency202Ms.p50}/${step.latency202Ms.p99}`.padStart(15),
