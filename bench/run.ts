@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: 'CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL' },
-    settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE },
+    settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE, ingestSignalIntervalMs: Number(process.env.INGEST_SIGNAL_INTERVAL_MS ?? 25) },
   };
   const results: Record<string, unknown> = {};
   const peakRss: Record<string, Record<string, number>> = {};
