@@ -67,9 +67,15 @@ export class Cluster {
 
   static async start(shape: ClusterShape): Promise<Cluster> {
     const cluster = new Cluster(mkdtempSync(join(tmpdir(), 'webhooks-chaos-')), await freePort());
+    // If the runner dies (an exception, Ctrl-C), its server, workers and APIs go with it.
+    process.once('exit', cluster.killAll);
     await cluster.boot(shape);
     return cluster;
   }
+
+  private readonly killAll = () => {
+    for (const child of [this.temporal, ...this.workers.map((w) => w?.child), ...this.apis.map((a) => a?.process.child)]) child?.kill('SIGKILL');
+  };
 
   get address(): string {
     return `127.0.0.1:${this.temporalPort}`;
@@ -236,6 +242,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    process.off('exit', this.killAll);
     await Promise.all([...this.apis.map((api) => api?.process.stop()), ...this.workers.map((worker) => worker?.stop())]);
     await this.connection?.close().catch(() => undefined);
     await this.killTemporal();

@@ -16,6 +16,9 @@ if (only && chosen.length !== only.length) {
   process.exit(2);
 }
 
+// Ctrl-C: exit normally, so each cluster's exit hook kills the processes it started.
+process.once('SIGINT', () => process.exit(130));
+
 const results: ScenarioResult[] = [];
 for (const scenario of chosen) {
   console.log(`\n== ${scenario.name}: ${scenario.summary}`);
