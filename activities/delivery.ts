@@ -13,6 +13,8 @@ export interface DeliverBatchInput {
   /** The endpoint when the batch was cut; retries follow a PATCHed url. */
   url: string;
   body: string;
+  /** Was held behind a failing endpoint: even the first attempt reads the current url. */
+  held?: boolean;
 }
 
 export interface DeliverBatchResult {
@@ -43,8 +45,10 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
     const { attempt } = context.info;
-    // From the second attempt on, the subscription's memo: its current url and its endpoint gate.
-    const subscription = attempt === 1 ? undefined : await readSubscription(input, attempt);
+    const attemptStartedAt = new Date().toISOString();
+    // From the second attempt on (or a held batch's first), the subscription's memo: its current
+    // url and its endpoint gate.
+    const subscription = attempt === 1 && !input.held ? undefined : await readSubscription(input, attempt);
     const url = subscription?.url ?? input.url;
     const startedAt = performance.now();
     const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -69,18 +73,18 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     const status = outcome.kind === 'response' ? outcome.status : undefined;
     const ids = { batchId: input.batchId, partnerId: input.partnerId, subscriptionId: input.subscriptionId, attempt, status };
     metrics?.record(verdict.delivered ? 'delivered' : 'failed', status, seconds);
-    const health = subscription?.endpointHealth;
     if (verdict.delivered) {
       context.log.info('batch delivered', ids);
-      if (health?.failingSince) await reportEndpoint(input, { batchId: input.batchId, outcome: 'recovered', at: new Date().toISOString() });
       return { status: verdict.status, attempt, url, deliveredAt: new Date().toISOString() };
     }
     context.log.warn('delivery attempt failed', { ...ids, error: verdict.message, nextRetryDelayMs: verdict.nextRetryDelayMs });
-    // The subscription hears of its endpoint only when the gate would change: a few signals per outage.
-    const report = (outcome: EndpointReport['outcome']) =>
-      reportEndpoint(input, { batchId: input.batchId, outcome, at: new Date().toISOString(), error: verdict.message });
-    if (health && !health.failingSince && attempt >= GATE_AFTER_FAILED_ATTEMPTS) await report('failing');
-    else if (health?.probeBatchId === input.batchId && attempt >= MAX_ATTEMPTS) await report('exhausted');
+    // The endpoint starts failing: said once per outage (while the memo says healthy). The batch's
+    // end (recovered, exhausted) is reported by its workflow, durably. The attempt's start time
+    // lets the subscription ignore a report older than its last reopening.
+    const health = subscription?.endpointHealth;
+    if (health && !health.failingSince && attempt >= GATE_AFTER_FAILED_ATTEMPTS && attempt < MAX_ATTEMPTS) {
+      await reportEndpoint(input, { batchId: input.batchId, outcome: 'failing', at: attemptStartedAt, error: verdict.message });
+    }
     throw ApplicationFailure.create({
       type: 'DeliveryAttemptFailed',
       message: verdict.message,

@@ -135,8 +135,12 @@ export class BatchStore {
     const status = STATUS_OF[description.status.name] ?? 'pending';
     if (status !== 'failed') throw conflict(`batch ${batchId} is ${status}; only a failed batch can be redelivered`);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const input = decodeFirst<DeliveryWorkflowInput>(started?.input?.payloads);
-    if (!input) throw notFound(`there is no batch ${batchId}`);
+    const recorded = decodeFirst<DeliveryWorkflowInput>(started?.input?.payloads);
+    if (!recorded) throw notFound(`there is no batch ${batchId}`);
+    // Same bytes and batch_id; never held again (nothing would release it), and its success
+    // reopens its subscription's endpoint gate if that is still closed.
+    const { held: _held, holdLimitMs: _limit, ...rest } = recorded;
+    const input: DeliveryWorkflowInput = { ...rest, probe: true };
     await this.client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
       workflowId,
       taskQueue: this.config.temporal.taskQueue,

@@ -1,5 +1,6 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
-import { releaseSignal } from './messages';
+import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { subscriptionWorkflowId } from './ids';
+import { endpointSignal, releaseSignal, type EndpointReport } from './messages';
 import { MAX_ATTEMPTS } from '../domain/schedule';
 import type { DeliveryActivities } from '../activities';
 
@@ -18,6 +19,8 @@ export interface DeliveryWorkflowInput {
   held?: boolean;
   /** How long a held batch waits for its release before it fails unattempted (twice its retry period). */
   holdLimitMs?: number;
+  /** Started as its subscription's probe while the endpoint is failing: its success reopens the gate. */
+  probe?: boolean;
 }
 
 /** The memo on a batch workflow, for listing batches without reading each history. */
@@ -53,12 +56,16 @@ const activityOptions = {
 /** Twice the retry period at scale 1 (about 61 days), for a held batch started without its own limit. */
 const HOLD_LIMIT_DEFAULT_MS = 2 * 2_640_625_000;
 
+/** Histories recorded before batches reported their end to the subscription replay without it. */
+const REPORT_END_PATCH = 'batch-reports-its-end';
+
 /** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
   const { batchId, partnerId, subscriptionId, url, body } = input;
   let released = input.held !== true;
   setHandler(releaseSignal, () => void (released = true));
   if (!released && !(await condition(() => released, input.holdLimitMs ?? HOLD_LIMIT_DEFAULT_MS))) {
+    await reportEnd(input, 'exhausted');
     throw ApplicationFailure.create({
       type: 'BatchDeliveryFailed',
       message: 'not attempted: held behind a failing endpoint for twice its retry period; redeliver it once the endpoint works',
@@ -71,13 +78,16 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     summary: `POST ${input.eventCount} event(s) of batch ${batchId} to ${hostOf(url)}`,
   });
   try {
-    const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body });
+    const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body, ...(input.held ? { held: true } : {}) });
+    // A batch that had to retry, was held, or probed: its success may reopen the endpoint gate.
+    if (outcome.attempt > 1 || input.held || input.probe) await reportEnd(input, 'recovered');
     return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status, url: outcome.url };
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     // Ends the batch as Failed, a status the Web UI filters on; the last attempt's error is the cause.
     const last = err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const stopped = last?.type === 'SubscriptionDeleted';
+    if (!stopped) await reportEnd(input, 'exhausted');
     throw ApplicationFailure.create({
       type: 'BatchDeliveryFailed',
       message: stopped
@@ -88,6 +98,16 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       cause: err,
     });
   }
+}
+
+/**
+ * Tells the subscription how this batch ended, durably (a workflow command, not a best-effort call
+ * from an attempt): the endpoint gate depends on hearing it. A subscription that is gone is fine.
+ */
+async function reportEnd(input: DeliveryWorkflowInput, outcome: EndpointReport['outcome']): Promise<void> {
+  if (!patched(REPORT_END_PATCH)) return;
+  const subscription = getExternalWorkflowHandle(subscriptionWorkflowId(input.partnerId, input.subscriptionId));
+  await subscription.signal(endpointSignal, { batchId: input.batchId, outcome, at: new Date().toISOString() }).catch(() => undefined);
 }
 
 function hostOf(url: string): string {

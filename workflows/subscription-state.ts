@@ -37,6 +37,8 @@ export interface GateState {
   held: string[];
   /** Held batch ids to be sent the release signal, oldest first. */
   toRelease: string[];
+  /** When the gate last reopened: a `failing` report from an attempt that started earlier is stale. */
+  reopenedAt?: string | null;
 }
 
 /** What one run hands to the next: everything that is not configuration. */
@@ -120,7 +122,7 @@ export class SubscriptionState {
   configure(patch: SubscriptionConfigPatch, now: string): void {
     // A new url or an explicit re-enable: try the endpoint afresh, with every held batch.
     if (patch.enabled === true) this.enable();
-    if (patch.enabled === true || patch.url !== undefined) this.reopen();
+    if (patch.enabled === true || patch.url !== undefined) this.reopen(now);
     if (patch.enabled === false) this.disable(DISABLED_THROUGH_API);
     this.config = {
       url: patch.url ?? this.config.url,
@@ -143,7 +145,8 @@ export class SubscriptionState {
    * With no probe left (it was exhausted and nothing was held), the next batch becomes the probe.
    */
   holdsNextBatch(): boolean {
-    return this.gate.failingSince !== null && this.gate.probeBatchId !== null;
+    // The last batch of a deleted subscription is attempted: nothing would release it later.
+    return !this.deleting && this.gate.failingSince !== null && this.gate.probeBatchId !== null;
   }
 
   /** Records a held batch. Answers true when that disabled the subscription (the memo must say so). */
@@ -154,26 +157,31 @@ export class SubscriptionState {
     return true;
   }
 
-  /** Records a batch started unheld while the endpoint is failing with no probe: it probes now. */
-  noteProbe(batchId: string): void {
-    if (this.gate.failingSince !== null && this.gate.probeBatchId === null) this.gate.probeBatchId = batchId;
+  /** Records a batch started unheld; answers true if it is the probe (the endpoint is failing and had none). */
+  noteProbe(batchId: string): boolean {
+    if (this.gate.failingSince === null || this.gate.probeBatchId !== null) return false;
+    this.gate.probeBatchId = batchId;
+    return true;
   }
 
-  /** A delivery attempt's report on the endpoint. Answers whether the gate changed. */
+  /** A report on the endpoint, from an attempt (failing) or a batch's end. Answers whether the gate changed. */
   reportEndpoint(report: EndpointReport): boolean {
     const gate = this.gate;
     switch (report.outcome) {
       case 'failing':
-        if (gate.failingSince !== null) return false;
+        // An attempt that started before the gate last reopened says nothing about the endpoint now.
+        if (gate.failingSince !== null || (gate.reopenedAt && report.at < gate.reopenedAt)) return false;
         gate.failingSince = report.at;
         gate.probeBatchId = report.batchId;
         return true;
       case 'recovered':
         if (gate.failingSince === null) return false;
-        this.reopen();
+        this.reopen(report.at);
         return true;
       case 'exhausted': {
-        if (report.batchId !== gate.probeBatchId) return false;
+        // A batch that ended unattempted (its hold ran out) must never be released as a probe.
+        const wasHeld = removeFrom(gate.held, report.batchId) || removeFrom(gate.toRelease, report.batchId);
+        if (report.batchId !== gate.probeBatchId) return wasHeld;
         // The endpoint failed every attempt of the probe, about 30 days: stop taking new events.
         this.disable(`the endpoint failed all attempts of batch ${report.batchId} (failing since ${gate.failingSince})`);
         // The oldest held batch probes next, so a returning endpoint still gets the rest.
@@ -187,7 +195,8 @@ export class SubscriptionState {
   }
 
   /** The endpoint is trusted again: held batches go out, and an automatic disabling ends. */
-  private reopen(): void {
+  private reopen(at: string): void {
+    this.gate.reopenedAt = at;
     this.gate.failingSince = null;
     this.gate.probeBatchId = null;
     this.gate.toRelease.push(...this.gate.held.splice(0));
@@ -279,4 +288,10 @@ export class SubscriptionState {
       if (oldest !== undefined) this.recentIds.delete(oldest);
     }
   }
+}
+
+function removeFrom(list: string[], item: string): boolean {
+  const index = list.indexOf(item);
+  if (index >= 0) list.splice(index, 1);
+  return index >= 0;
 }

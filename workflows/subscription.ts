@@ -125,9 +125,8 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
   const createdAt = new Date(cutAt).toISOString();
   // Behind a failing endpoint the batch is held: started (its payload recorded) but not attempted.
   const held = sub.holdsNextBatch();
-  if (held) {
-    if (sub.noteHeld(batchId)) upsertMemo(memoOf(sub));
-  } else sub.noteProbe(batchId);
+  const probe = !held && sub.noteProbe(batchId);
+  if (held && sub.noteHeld(batchId)) upsertMemo(memoOf(sub));
   const input: DeliveryWorkflowInput = {
     batchId,
     partnerId: sub.partnerId,
@@ -140,6 +139,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     // Twice the retry period: longer than the probe ahead of it can take, so only a batch that
     // nothing will ever release (say, its subscription was terminated) ends this way.
     ...(held ? { held, holdLimitMs: Math.round(2 * retryHorizonMs(sub.backoffScale)) } : {}),
+    ...(probe ? { probe } : {}),
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
   log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });

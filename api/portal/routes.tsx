@@ -15,7 +15,7 @@ import { ProblemError } from '../problem';
 import type { CreateSubscriptionInput, SubscriptionStore } from '../subscription-store';
 import { LOCAL_TIME_SCRIPT, STYLESHEET } from './assets';
 import { csrfMatches, SESSION_COOKIE, SESSION_TTL_SECONDS, type PortalKeys, type PortalSession } from './session';
-import { BatchPage, Layout, MessagePage, SubscriptionForm, SubscriptionList, SubscriptionPage, type FieldErrors, type FormValues } from './views';
+import { BatchPage, Layout, MessagePage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type FieldErrors, type FormValues } from './views';
 
 export interface PortalDeps {
   keys: PortalKeys;
@@ -37,6 +37,8 @@ type Env = { Variables: { session: PortalSession } };
 
 /** How many recent batches a subscription's page shows, each read with its attempts. */
 const RECENT_BATCHES = 10;
+
+const LINK_NOT_VALID = 'This sign-in link is not valid or has expired (links last 15 minutes). Ask for a new one.';
 
 const NOTICES: Record<string, string> = {
   created: 'Subscription created.',
@@ -73,13 +75,26 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   portal.get('/assets/depo.css', (c) => c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' }));
   portal.get('/assets/local-time.js', (c) => c.body(LOCAL_TIME_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
 
-  // The link's token is traded for a session cookie, and the browser sent on to a URL without it.
+  // Opening the link only shows a button: link previewers and prefetchers that GET it sign no one in.
   portal.get('/login', async (c) => {
     c.header('Referrer-Policy', 'no-referrer');
-    const partnerId = await keys.openLink(c.req.query('token') ?? '');
-    if (!partnerId) {
-      return c.html(<MessagePage title="Sign-in link not valid" message="This sign-in link is not valid or has expired (links last 15 minutes). Ask for a new one." />, 401);
+    const token = c.req.query('token') ?? '';
+    const partnerId = await keys.openLink(token);
+    if (!partnerId) return c.html(<MessagePage title="Sign-in link not valid" message={LINK_NOT_VALID} />, 401);
+    return c.html(<SignInPage partnerId={partnerId} token={token} />);
+  });
+
+  // The button trades the link's token for a session cookie and sends the browser on to a URL
+  // without it. Only from a page of this host: another site cannot sign a visitor in (login CSRF).
+  portal.post('/login', async (c) => {
+    c.header('Referrer-Policy', 'no-referrer');
+    const origin = c.req.header('origin');
+    if (origin !== undefined && hostOf(origin) !== c.req.header('host')) {
+      return c.html(<MessagePage title="Sign-in refused" message="Sign in from the link you were given, not from another site." />, 403);
     }
+    const form = await c.req.parseBody();
+    const partnerId = await keys.openLink(typeof form.token === 'string' ? form.token : '');
+    if (!partnerId) return c.html(<MessagePage title="Sign-in link not valid" message={LINK_NOT_VALID} />, 401);
     const { token } = await keys.issueSession(partnerId);
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', maxAge: SESSION_TTL_SECONDS });
     return c.redirect('/portal', 303);
@@ -150,7 +165,9 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const parsed = deps.patchSchema.safeParse(toInput(values));
     const errors = parsed.success ? await endpointErrors(deps, parsed.data.url) : fieldErrors(parsed.error);
     if (!parsed.success || Object.keys(errors).length > 0) return subscriptionPage(c, subscription, values, errors, undefined, 400);
-    deps.noteSaved(partnerId, await subscriptions.update(partnerId, subscription.id, parsed.data));
+    const view = await subscriptions.update(partnerId, subscription.id, parsed.data);
+    if (view.enabled) deps.noteSaved(partnerId, view);
+    else deps.noteRemoved(partnerId, view.id);
     return c.redirect(`/portal/subscriptions/${subscription.id}?done=saved`, 303);
   });
 
@@ -222,6 +239,14 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   }
 
   return portal;
+}
+
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function newSubscription(values: FormValues, errors: FieldErrors, csrf: string, maxEventsLimit: number) {

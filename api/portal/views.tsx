@@ -73,6 +73,19 @@ export function MessagePage({ title, message }: { title: string; message: string
   );
 }
 
+export function SignInPage({ partnerId, token }: { partnerId: string; token: string }) {
+  return (
+    <Layout title="Sign in">
+      <h1>Sign in to Depo</h1>
+      <p>You are about to manage the webhook endpoints of partner <strong>{partnerId}</strong>.</p>
+      <form method="post" action="/portal/login">
+        <input type="hidden" name="token" value={token} />
+        <button type="submit">Sign in</button>
+      </form>
+    </Layout>
+  );
+}
+
 function Status({ status }: { status: string }) {
   return <span class={`status status-${status}`}>{status}</span>;
 }

@@ -76,6 +76,9 @@ describe('Depo, the partner portal', () => {
     const link = await admin('POST', `/v1/partners/${partnerId}/portal-links`);
     expect(link.status).toBe(201);
     await page.goto(link.json.url);
+    // Opening the link signs no one in by itself; the button does.
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your endpoints' }).waitFor();
     // Signed in, and the token is gone from the address bar.
     expect(page.url()).toBe(`${base}/portal`);
   }
@@ -199,7 +202,13 @@ describe('Depo, the partner portal', () => {
     /** A session for `partnerId`, as a browser would hold it: the cookie, and the CSRF token of its forms. */
     async function session(partnerId: string) {
       const link = await admin('POST', `/v1/partners/${partnerId}/portal-links`);
-      const login = await fetch(link.json.url, { redirect: 'manual' });
+      const token = new URL(link.json.url).searchParams.get('token')!;
+      const login = await fetch(`${base}/portal/login`, {
+        method: 'POST',
+        headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+        redirect: 'manual',
+      });
       expect(login.status).toBe(303);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
       const home = await fetch(`${base}/portal`, { headers: { cookie } });
@@ -238,6 +247,19 @@ describe('Depo, the partner portal', () => {
       const keys = new PortalKeys(SECRET);
       const expired = await keys.issueLink('depo-a', Date.now() - 60 * 60 * 1000);
       expect((await fetch(`${base}/portal/login?token=${expired.token}`, { redirect: 'manual' })).status).toBe(401);
+      // Opening a good link sets no cookie; signing in from another site is refused.
+      const fresh = await keys.issueLink('depo-a');
+      const opened = await fetch(`${base}/portal/login?token=${fresh.token}`, { redirect: 'manual' });
+      expect(opened.status).toBe(200);
+      expect(opened.headers.get('set-cookie')).toBeNull();
+      const crossSite = await fetch(`${base}/portal/login`, {
+        method: 'POST',
+        headers: { origin: 'https://attacker.example', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: fresh.token }),
+        redirect: 'manual',
+      });
+      expect(crossSite.status).toBe(403);
+      expect(crossSite.headers.get('set-cookie')).toBeNull();
       const link = await keys.issueLink('depo-a');
       expect((await fetch(`${base}/portal`, { headers: { cookie: `${name}=${link.token}` } })).status).toBe(401);
 

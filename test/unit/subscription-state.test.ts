@@ -123,3 +123,35 @@ describe("a subscription's endpoint gate", () => {
     expect(next.gate.toRelease).toEqual(['b2']);
   });
 });
+
+describe("a subscription's endpoint gate, edge cases", () => {
+  const report = (batchId: string, outcome: 'failing' | 'exhausted' | 'recovered', at = '2026-01-02T00:00:00.000Z') => ({ batchId, outcome, at });
+
+  it('ignores a failing report from an attempt that started before the gate last reopened', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing', '2026-01-02T00:00:00.000Z'));
+    state.reportEndpoint(report('b1', 'recovered', '2026-01-02T00:10:00.000Z'));
+    expect(state.reportEndpoint(report('b2', 'failing', '2026-01-02T00:09:00.000Z'))).toBe(false);
+    expect(state.holdsNextBatch()).toBe(false);
+    expect(state.reportEndpoint(report('b3', 'failing', '2026-01-02T00:11:00.000Z'))).toBe(true);
+  });
+
+  it('forgets a held batch that ended unattempted, so it is never released as the next probe', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing'));
+    state.noteHeld('b2');
+    state.noteHeld('b3');
+    expect(state.reportEndpoint(report('b2', 'exhausted'))).toBe(true);
+    state.reportEndpoint(report('b1', 'exhausted'));
+    expect(state.gate.probeBatchId).toBe('b3');
+    expect(state.gate.toRelease).toEqual(['b3']);
+  });
+
+  it('never holds the last batch of a deleted subscription', () => {
+    const state = new SubscriptionState(input);
+    state.reportEndpoint(report('b1', 'failing'));
+    expect(state.holdsNextBatch()).toBe(true);
+    state.markDeleting();
+    expect(state.holdsNextBatch()).toBe(false);
+  });
+});
