@@ -94,3 +94,37 @@ describe('a failing endpoint', () => {
     expect((await sub.post()).subscriptions).toBe(1);
   }, 180_000);
 });
+
+describe('a held batch whose hold runs out', () => {
+  let receiver: Receiver;
+  let api: ReturnType<typeof apiFor>;
+  // Retries 10 million times faster: a held batch's hold (twice the retry period) lasts half a second.
+  useServerSuite({ DELIVERY_BACKOFF_SCALE: '0.0000001' }, (suite) => ({ receiver, api } = suite));
+
+  it('fails unattempted, leaves the held list, and a redelivery attempts it unheld', async () => {
+    let down = true;
+    receiver.responder = () => (down ? 503 : 200);
+    const created = await api('POST', '/v1/partners/gate-expires/subscriptions', { url: receiver.url('/expires'), eventTypes: ['order.shipped'], batching: { windowMs: 1000, maxEvents: 1 } });
+    const id = created.json.id as string;
+    const read = async () => (await api('GET', `/v1/partners/gate-expires/subscriptions/${id}`)).json;
+    await api('POST', '/v1/partners/gate-expires/events', { type: 'order.shipped', data: { n: 1 } });
+    await eventually(async () => ((await read()).endpointHealth.failingSince ? true : undefined), 30_000, 'the gate to close');
+    const posted = await api('POST', '/v1/partners/gate-expires/events', { type: 'order.shipped', data: { n: 2 } });
+    const eventId = posted.json.events[0].id as string;
+
+    const failed = await eventually(async () => {
+      const listed = await api('GET', `/v1/partners/gate-expires/subscriptions/${id}/batches?status=failed`);
+      return listed.json.batches.find((b: { eventCount: number; sequence: number }) => b.sequence === 2);
+    }, 30_000, 'the held batch to fail');
+    const batch = (await api('GET', `/v1/batches/${failed.batchId}`)).json;
+    expect(batch).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(batch.lastError).toMatch(/not attempted/);
+    expect(receiver.requests.some((r) => r.body.includes(eventId))).toBe(false);
+    await eventually(async () => ((await read()).endpointHealth.heldBatches === 0 ? true : undefined), 10_000, 'the held list emptied');
+
+    down = false;
+    expect((await api('POST', `/v1/batches/${failed.batchId}/redeliver`)).status).toBe(202);
+    await eventually(() => receiver.requests.find((r) => r.body.includes(eventId)), 30_000, 'the redelivered batch');
+    await eventually(async () => ((await api('GET', `/v1/batches/${failed.batchId}`)).json.status === 'delivered' ? true : undefined), 30_000, 'delivered');
+  });
+});
