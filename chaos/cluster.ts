@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { cpuSeconds } from '../bench/stack';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
 import { makeCa, makeLeaf, type Pem } from '../test/support/certs';
 import { freePort, startProjectProcess, type ProjectProcess } from '../test/support/processes';
@@ -231,12 +232,11 @@ export class Cluster {
     const pid = this.temporal?.pid;
     if (!pid) return { rssMb: 0, cpuSeconds: 0, dbMb: 0 };
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     const db = join(this.dir, 'temporal.sqlite');
     const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
     return {
       rssMb: rss ? Math.round(Number(rss[1]) / 1024) : 0,
-      cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+      cpuSeconds: cpuSeconds(pid),
       dbMb: Math.round(((size(db) + size(`${db}-wal`)) / 2 ** 20) * 10) / 10,
     };
   }

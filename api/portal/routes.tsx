@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
-import type { SubscriptionConfigPatch } from '../../domain/schema';
+import { batchIdSchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { BatchStore } from '../batch-store';
 import { ProblemError } from '../problem';
@@ -216,14 +216,14 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   /** The session partner's subscription named in the path; 404 for anyone else's. */
   async function ownSubscription(c: Context<Env>): Promise<SubscriptionView> {
     const id = c.req.param('id') ?? '';
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ProblemError(404, 'Not Found', 'There is no such subscription.');
+    if (!subscriptionIdSchema.safeParse(id).success) throw new ProblemError(404, 'Not Found', 'There is no such subscription.');
     return subscriptions.get(c.get('session').partnerId, id);
   }
 
   async function ownBatch(c: Context<Env>) {
     const batchId = c.req.param('batchId') ?? '';
     const missing = new ProblemError(404, 'Not Found', 'There is no such batch.');
-    if (!/^[0-9a-f-]{36}$/i.test(batchId)) throw missing;
+    if (!batchIdSchema.safeParse(batchId).success) throw missing;
     const batch = await batches.get(batchId);
     if (batch.partnerId !== c.get('session').partnerId) throw missing;
     return batch;

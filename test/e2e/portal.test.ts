@@ -1,16 +1,16 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { PortalKeys } from '../../api/portal/session';
 import { TEST_TOKEN } from '../support/api';
 import { createTestWorker, testConfig } from '../support/harness';
 import { freePort } from '../support/processes';
+import { launchChromium, screenshotPath } from '../support/browser';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';
 
@@ -19,8 +19,6 @@ import { eventually, startDevServer } from '../support/temporal';
  * over HTTP, a real dev server and worker, and a local receiver. Screenshots go to
  * test-results/screenshots/ (git-ignored); docs/portal.md shows them.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url);
 const SECRET = 'depo-test-secret-0123456789abcdefghij';
 
 describe('Depo, the partner portal', () => {
@@ -34,7 +32,6 @@ describe('Depo, the partner portal', () => {
   let downUntilRedelivery = true;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)`);
     env = await startDevServer();
     const config = testConfig({ DELIVERY_BACKOFF_SCALE: '0.00001', PORTAL_SECRET: SECRET });
     worker = await createTestWorker(env, config);
@@ -45,11 +42,7 @@ describe('Depo, the partner portal', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }) as Server;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -70,7 +63,7 @@ describe('Depo, the partner portal', () => {
     const text = await response.text();
     return { status: response.status, json: text ? JSON.parse(text) : undefined };
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: new URL(name, SCREENSHOTS).pathname, fullPage: true });
+  const shot = (page: Page, name: string) => page.screenshot({ path: screenshotPath(name), fullPage: true });
 
   async function signIn(page: Page, partnerId: string): Promise<void> {
     const link = await admin('POST', `/v1/partners/${partnerId}/portal-links`);

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFor } from '../support/api';
 import { createTestWorker, testConfig } from '../support/harness';
 import { freePort } from '../support/processes';
+import { launchChromium, screenshotPath } from '../support/browser';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';
 
@@ -13,8 +13,6 @@ import { eventually, startDevServer } from '../support/temporal';
  * What an operator does: open the Temporal Web UI with a query from docs/operations.md and find
  * a partner's failed batch. Debian's Chromium, driven by playwright-core (no downloaded browser).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url);
 
 describe('finding a failed batch in the Temporal Web UI', () => {
   let env: TestWorkflowEnvironment;
@@ -25,7 +23,6 @@ describe('finding a failed batch in the Temporal Web UI', () => {
   let uiPort: number;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)`);
     uiPort = await freePort();
     env = await startDevServer(['--ui-port', String(uiPort), '--ui-disable-news-fetch'], { ui: true });
     const config = testConfig({ DELIVERY_BACKOFF_SCALE: '0.000001' });
@@ -33,10 +30,7 @@ describe('finding a failed batch in the Temporal Web UI', () => {
     running = worker.run();
     receiver = await Receiver.start();
     receiver.responder = () => ({ status: 500, body: 'partner endpoint is down' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
 
     const api = apiFor(env.client, config);
     const created = await api('POST', '/v1/partners/ui-partner/subscriptions', { url: receiver.url('/down'), eventTypes: ['t'], batching: { maxEvents: 1 } });
@@ -70,12 +64,11 @@ describe('finding a failed batch in the Temporal Web UI', () => {
     const row = page.getByRole('link', { name: failed[0]! });
     await row.waitFor({ timeout: 30_000 });
     expect(await page.getByText('deliveryWorkflow').count()).toBeGreaterThan(0);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: new URL('failed-batches.png', SCREENSHOTS).pathname });
+    await page.screenshot({ path: screenshotPath('failed-batches.png') });
 
     // The batch's own page shows its summary and the failure.
     await row.click();
     await page.getByText('delivery failed after 26 attempts').first().waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: new URL('failed-batch.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('failed-batch.png'), fullPage: true });
   });
 });
