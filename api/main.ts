@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../domain/config';
 import { createApp } from './app';
 import { logJson } from './observability';
 
@@ -16,13 +16,13 @@ function main(): void {
     process.exit(2);
   }
   // Lazy: the API starts even while Temporal is down, and /healthz answers 503 until it is reachable.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = Connection.lazy(config.temporal.connection);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   let stopping = false;
   const tokens = [{ role: 'admin' as const, token: config.api.token }, ...config.api.extraTokens];
   const app = createApp({ client, config, tokens, isStopping: () => stopping });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
-    logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address });
+    logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address, security: config.temporal.security });
   });
 
   const stop = (signal: string) => {
@@ -43,6 +43,5 @@ function main(): void {
 try {
   main();
 } catch (err) {
-  console.error('api: fatal:', err);
-  process.exit(1);
+  exitOnStartError('api', err);
 }

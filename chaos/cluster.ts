@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { cpuSeconds } from '../bench/stack';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
-import { makeCa, makeLeaf, type Pem } from '../test/support/certs';
+import { makeCa, makeLeaf, type Pem } from '../scripts/certs';
 import { freePort, startProjectProcess, type ProjectProcess } from '../test/support/processes';
 import { Receiver, type Reply } from '../test/support/receiver';
 

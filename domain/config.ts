@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { temporalConnection, type TemporalConnection } from './temporal-connection';
 
 /**
  * The whole configuration, parsed once from the environment (names fixed by the contract).
@@ -12,8 +13,21 @@ const booleanFlag = z
 const port = z.coerce.number().int().min(0).max(65535);
 
 const environmentSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // How to reach Temporal: Temporal's own environment configuration (domain/temporal-connection.ts),
+  // the same names the Temporal CLI and every SDK read; a temporal.toml profile may set them instead.
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_PROFILE: z.string().optional(),
+  TEMPORAL_CONFIG_FILE: z.string().optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('webhooks'),
   TEMPORAL_UI_PORT: port.default(8233),
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -38,7 +52,16 @@ export type Environment = z.input<typeof environmentSchema>;
 export const environmentNames = Object.keys(environmentSchema.shape);
 
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    /** What `Connection.connect` and `NativeConnection.connect` take: address, TLS, API key, gRPC metadata. */
+    connection: TemporalConnection['connection'];
+    /** How the connection is secured, for logs and the dev summary (no secret in it). */
+    security: string;
+  };
   api: {
     host: string;
     port: number;
@@ -102,10 +125,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(e.WEBHOOK_CLIENT_CERT) !== Boolean(e.WEBHOOK_CLIENT_KEY)) {
     throw new ConfigError('invalid configuration: set both WEBHOOK_CLIENT_CERT and WEBHOOK_CLIENT_KEY, or neither');
   }
+  let temporal: TemporalConnection;
+  try {
+    temporal = temporalConnection(env);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
   return {
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address: temporal.connection.address,
+      namespace: temporal.namespace,
+      connection: temporal.connection,
+      security: temporal.security,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
     },
@@ -123,4 +154,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
     worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
   };
+}
+
+/** Ends a process that failed to start: a configuration mistake in one line (exit 2), anything else with its stack (exit 1). */
+export function exitOnStartError(processName: string, err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(`${processName}: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`${processName}: fatal:`, err);
+  process.exit(1);
 }

@@ -1,40 +1,22 @@
 /**
- * Registers the project's custom search attributes on a Temporal cluster (the production stack's
- * setup step; the dev command passes them to `temporal server start-dev` instead). Idempotent.
+ * The production stack's setup step: registers the namespace (if missing) and the project's custom
+ * search attributes on a Temporal cluster. Idempotent. Connects like the worker and the API
+ * (Temporal's environment configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, …).
  * Usage: TEMPORAL_ADDRESS=host:7233 TEMPORAL_NAMESPACE=default node --import tsx scripts/register-search-attributes.ts
  */
 import { Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
-import { loadConfig } from '../domain/config';
-import { searchAttributeFlags } from '../workflows/search-attributes';
-
-const { IndexedValueType } = proto.temporal.api.enums.v1;
-const typeOf: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
+import { exitOnStartError, loadConfig } from '../domain/config';
+import { setUpNamespace } from './temporal-setup';
 
 async function main(): Promise<void> {
   const { temporal } = loadConfig();
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect(temporal.connection);
   try {
-    const existing = await connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
-    const missing: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {};
-    for (const flag of searchAttributeFlags) {
-      const [name = '', type = ''] = flag.split('=');
-      if (!(name in (existing.customAttributes ?? {}))) missing[name] = typeOf[type]!;
-    }
-    if (Object.keys(missing).length > 0) {
-      await connection.operatorService.addSearchAttributes({ namespace: temporal.namespace, searchAttributes: missing });
-    }
-    console.log(`search attributes: registered ${Object.keys(missing).join(', ') || 'nothing new'} in ${temporal.namespace}`);
+    const added = await setUpNamespace(connection, temporal.namespace);
+    console.log(`search attributes: registered ${added.join(', ') || 'nothing new'} in ${temporal.namespace}`);
   } finally {
     await connection.close();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error('register-search-attributes: failed:', err);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartError('register-search-attributes', err));

@@ -9,7 +9,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../domain/config';
 import { workflowsPath } from '../worker/worker';
 
 function usage(): never {
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const query = args[0] === '--query' ? (args[1] ?? usage()) : `WorkflowId = '${args[0]!.replace(/'/g, "\\'")}'`;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const { temporal } = loadConfig();
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect(temporal.connection);
   const client = new Client({ connection, namespace: temporal.namespace });
   let replayed = 0;
   let diverged = 0;
@@ -54,7 +54,4 @@ export function firstDivergence(message: string): string {
   return event ? `first diverging event: #${event[1]}${event[2] ? ` (${event[2]})` : ''} — ${message.split('\n')[0]}` : message.split('\n')[0]!;
 }
 
-main().catch((err: unknown) => {
-  console.error('replay: failed:', err);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartError('replay', err));

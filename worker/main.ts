@@ -1,5 +1,5 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../domain/config';
 import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
 
@@ -21,10 +21,10 @@ async function main(): Promise<void> {
   const probes = metricsPort
     ? serveWorkerProbes(metricsPort, metrics, sdkMetricsAddress && `http://${sdkMetricsAddress}/metrics`, () => worker)
     : undefined;
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     worker = await createWorker(config, connection, {}, metrics);
-    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metricsPort });
+    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, metricsPort });
     await worker.run();
   } finally {
     probes?.close();
@@ -32,7 +32,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error('worker: fatal:', err);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartError('worker', err));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../domain/config';
 import type { Resolver } from '../../domain/endpoint-policy';
 import { apiFor } from '../support/api';
-import { makeCa, makeLeaf, type Pem } from '../support/certs';
+import { makeCa, makeLeaf, type Pem } from '../../scripts/certs';
 import { createTestWorker, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';

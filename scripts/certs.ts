@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Certificates made by the test itself with the openssl CLI: no private key is ever checked in.
- * EC P-256 keys, so a whole set takes a fraction of a second.
+ * Certificates made on the machine with the openssl CLI (by the tests, and by `npm run cluster` at
+ * its first start): no private key is ever checked in. EC P-256 keys, so a whole set takes a
+ * fraction of a second.
  */
 export interface Pem {
   cert: string;
@@ -15,13 +16,13 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function makeCa(dir: string, name: string): Pem {
+export function makeCa(dir: string, name: string, days = 30): Pem {
   mkdirSync(dir, { recursive: true });
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   openssl(
     ['req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-      '-subj', `/CN=${name}`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+      '-subj', `/CN=${name}`, '-days', String(days), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
     dir,
   );
   return { cert, key };
@@ -35,10 +36,14 @@ export interface LeafOptions {
   expired?: boolean;
   /** An IP address the server certificate also names (for a receiver reached by address). */
   ip?: string;
+  /** More DNS names the server certificate names. */
+  dns?: string[];
+  /** How long it is valid (default 30 days). */
+  days?: number;
 }
 
 /** A certificate signed by `ca`, through `openssl ca` (which can also back-date an expired one). */
-export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expired = false, ip }: LeafOptions): Pem {
+export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expired = false, ip, dns = [], days = 30 }: LeafOptions): Pem {
   const work = join(dir, `${file}.ca`);
   mkdirSync(join(work, 'new'), { recursive: true });
   writeFileSync(join(work, 'index.txt'), '');
@@ -53,13 +58,15 @@ export function makeLeaf(dir: string, ca: Pem, file: string, { name, usage, expi
   );
   writeFileSync(
     join(work, 'ext.cnf'),
-    usage === 'server' ? `subjectAltName=DNS:${name}${ip ? `,IP:${ip}` : ''}\nextendedKeyUsage=serverAuth\n` : 'extendedKeyUsage=clientAuth\n',
+    usage === 'server'
+      ? `subjectAltName=${[name, ...dns].map((host) => `DNS:${host}`).join(',')}${ip ? `,IP:${ip}` : ''}\nextendedKeyUsage=serverAuth\n`
+      : 'extendedKeyUsage=clientAuth\n',
   );
   const key = join(dir, `${file}.key`);
   const csr = join(work, 'leaf.csr');
   const cert = join(dir, `${file}.crt`);
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], work);
-  const validity = expired ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z'] : ['-days', '30'];
+  const validity = expired ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z'] : ['-days', String(days)];
   openssl(
     ['ca', '-batch', '-notext', '-config', join(work, 'ca.cnf'), '-cert', ca.cert, '-keyfile', ca.key, '-in', csr, '-out', cert, '-extfile', join(work, 'ext.cnf'), ...validity],
     work,

@@ -1,0 +1,53 @@
+/**
+ * `npm run cluster`: the whole stack on a real Temporal cluster (scripts/temporal-cluster.ts):
+ * PostgreSQL, the four Temporal services as separate processes behind a mutual-TLS frontend, the
+ * Web UI, then the worker and the API connected with the cluster's client certificate. Same
+ * variables and summary as `npm run dev`; data under .data/cluster survives a restart. Ctrl-C stops
+ * the UI, the API and the worker, then Temporal's services, then PostgreSQL.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { exitOnStartError, loadConfig, type Config } from '../domain/config';
+import { apiUrlOf, splitHostPort, startApplication } from './dev';
+import { printSummary, Supervisor } from './supervisor';
+import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** Stop order, highest first: the UI, our processes, the frontend and the system worker, history and matching, PostgreSQL. */
+const tierOf: Record<ClusterProcess, number> = { ui: 4, frontend: 2, worker: 2, history: 1, matching: 1, postgres: 0 };
+const APPLICATION_TIER = 3;
+
+async function main(supervisor: Supervisor, config: Config): Promise<void> {
+  const token = config.api.token ?? randomBytes(24).toString('base64url');
+  const frontendPort = Number(splitHostPort(config.temporal.address)[1] || 7233);
+  const cluster = await TemporalCluster.start({
+    dataDir: `${root}.data/cluster`,
+    ports: defaultPorts(frontendPort, config.temporal.uiPort),
+    namespace: config.temporal.namespace,
+    spawn: (name, command, args, options) => supervisor.start(`temporal-${name}`, command, args, tierOf[name], options),
+    log: (line) => console.log(`[cluster] ${line}`),
+  });
+  if (supervisor.isStopping) return;
+  await startApplication(supervisor, config, token, cluster.clientEnv(), APPLICATION_TIER);
+  if (supervisor.isStopping) return;
+  printSummary({
+    apiUrl: apiUrlOf(config),
+    uiUrl: cluster.uiUrl ?? '(off)',
+    temporal: `${cluster.address} (namespace ${config.temporal.namespace}; mTLS, client certificate .data/cluster/certs/client.crt)`,
+    token,
+    tokenFromEnv: Boolean(config.api.token),
+    data: '.data/cluster (PostgreSQL, certificates)',
+  });
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  exitOnStartError('cluster', err);
+}
+const supervisor = new Supervisor(root);
+main(supervisor, config).catch(async (err: unknown) => {
+  console.error(`cluster: failed to start: ${(err as Error).message ?? err}`);
+  await supervisor.shutdown(1);
+});

@@ -1,0 +1,120 @@
+/**
+ * The process tree behind `npm run dev` and `npm run cluster`: starts each process in its own
+ * process group (so Ctrl-C reaches only the supervisor), prefixes its output with its name, and
+ * stops everything in tiers, highest first (the API and the worker before Temporal, Temporal before
+ * its database), when asked or when any process exits on its own.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+interface Supervised {
+  name: string;
+  tier: number;
+  process: ChildProcess;
+}
+
+export class Supervisor {
+  private readonly children: Supervised[] = [];
+  private stopping = false;
+
+  constructor(private readonly cwd: string) {
+    process.on('SIGINT', () => void this.shutdown(0));
+    process.on('SIGTERM', () => void this.shutdown(0));
+    // Should the supervisor die some other way, its detached children must not outlive it.
+    process.on('exit', () => {
+      for (const { process: child } of this.children) if (running(child)) child.kill('SIGKILL');
+    });
+    // A closed terminal or pipe must not stop the shutdown half-way.
+    process.stdout.on('error', () => {});
+    process.stderr.on('error', () => {});
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Starts a process in `tier` (stopped after every higher tier); any exit not asked for stops everything. */
+  start(name: string, command: string, args: string[], tier: number, options: SpawnOptions = {}): ChildProcess {
+    const child = spawn(command, args, { cwd: this.cwd, env: process.env, ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString()).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) console.log(`[${name}] ${line}`);
+      });
+    }
+    child.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      console.error(`[${name}] exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      void this.shutdown(1);
+    });
+    this.children.push({ name, tier, process: child });
+    return child;
+  }
+
+  /** Polls `probe` until it answers true; gives up (stopping everything) after `timeoutMs`. */
+  async waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe().catch(() => false))) {
+      if (this.stopping) return;
+      if (Date.now() > deadline) {
+        console.error(`${what} did not come up within ${timeoutMs / 1000} s`);
+        await this.shutdown(1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Stops every tier, highest first, each process with SIGTERM (SIGKILL after 15 s), then exits. */
+  async shutdown(exitCode: number, message = '\nStopping the API and the worker, then Temporal ...'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    console.log(message);
+    const tiers = [...new Set(this.children.map((child) => child.tier))].sort((a, b) => b - a);
+    for (const tier of tiers) {
+      await Promise.all(this.children.filter((child) => child.tier === tier).map((child) => stop(child)));
+    }
+    console.log('Stopped.');
+    process.exit(exitCode);
+  }
+}
+
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+async function stop({ name, process: child }: Supervised): Promise<void> {
+  if (!running(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    console.error(`[${name}] did not stop in 15 s; killing it`);
+    child.kill('SIGKILL');
+  }, 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The lines both commands print once everything is up. */
+export function printSummary({ apiUrl, uiUrl, temporal, token, tokenFromEnv, data }: {
+  apiUrl: string;
+  uiUrl: string;
+  temporal: string;
+  token: string;
+  tokenFromEnv: boolean;
+  data: string;
+}): void {
+  console.log(`
+  Webhooks is running.
+    API           ${apiUrl}
+    Temporal UI   ${uiUrl}
+    Temporal      ${temporal}
+    API token     ${token}${tokenFromEnv ? ' (from API_TOKEN)' : ' (made for this run; set API_TOKEN to choose one)'}
+    Data          ${data}
+
+  Try:  curl -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/subscriptions
+  Depo: curl -X POST -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/portal-links
+        (answers a sign-in link for partner acme's pages, good for 15 minutes)
+  Ctrl-C stops everything.
+`);
+}

@@ -1,0 +1,65 @@
+/**
+ * What a Temporal cluster needs before the worker and the API use it: the namespace, and the
+ * custom search attributes operators find subscriptions and batches by. Both idempotent. The dev
+ * server gets them from its flags instead (scripts/temporal-dev-server.ts).
+ */
+import type { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import proto from '@temporalio/proto';
+import { searchAttributeFlags } from '../workflows/search-attributes';
+
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+const typeOf: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/** How long Temporal keeps a closed workflow's history (a delivered or failed batch) for operators. */
+export const RETENTION_DAYS = 7;
+const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
+
+/** Registers `namespace` if it does not exist; answers whether it was new. */
+export async function ensureNamespace(connection: Connection, namespace: string): Promise<boolean> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return false;
+  } catch (err) {
+    if ((err as { code?: number }).code !== NOT_FOUND) throw err;
+  }
+  try {
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${RETENTION_DAYS} days`) });
+    return true;
+  } catch (err) {
+    // Another setup (a second `docker compose up`, a parallel start) registered it first.
+    if ((err as { code?: number }).code === ALREADY_EXISTS) return false;
+    throw err;
+  }
+}
+
+/** Adds the project's search attributes that `namespace` lacks; answers their names. */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {};
+  for (const flag of searchAttributeFlags) {
+    const [name = '', type = ''] = flag.split('=');
+    if (!(name in (existing.customAttributes ?? {}))) missing[name] = typeOf[type]!;
+  }
+  if (Object.keys(missing).length > 0) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  return Object.keys(missing);
+}
+
+/** Both, retrying while a new namespace reaches every service's cache (seconds on a new cluster). */
+export async function setUpNamespace(connection: Connection, namespace: string, timeoutMs = 60_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await ensureNamespace(connection, namespace);
+      return await registerSearchAttributes(connection, namespace);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
