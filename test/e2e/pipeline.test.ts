@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from '../support/receiver';
 import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
-import { eventually, startDevServer } from '../support/temporal';
+import { clusterBackend, devServerBackend } from '../support/cluster';
+import { eventually } from '../support/temporal';
 
 /**
- * The whole pipeline with every part real: the Temporal dev server from the installed binary, the
- * worker and API processes started from their entry points, and a local receiver over HTTP.
+ * The whole pipeline with every part real: a Temporal server (the dev server from the installed
+ * binary, then a cluster as `npm run cluster` runs it, reached over mTLS), the worker and API
+ * processes started from their entry points, and a local receiver over HTTP.
  */
-describe('end to end: API → Temporal → worker → receiver', () => {
+describe.each([devServerBackend, clusterBackend])('end to end on $name: API → Temporal → worker → receiver', (backend) => {
   const token = `e2e-${randomUUID()}`;
   const producerToken = `producer-${randomUUID()}`;
-  let env: TestWorkflowEnvironment;
+  let temporal: Awaited<ReturnType<typeof backend.start>>;
   let worker: ProjectProcess;
   let api: ProjectProcess;
   let receiver: Receiver;
@@ -34,13 +35,13 @@ describe('end to end: API → Temporal → worker → receiver', () => {
   };
 
   beforeAll(async () => {
-    env = await startDevServer();
+    temporal = await backend.start();
     receiver = await Receiver.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     workerMetricsPort = await freePort();
     processEnv = {
-      TEMPORAL_ADDRESS: env.address,
+      ...temporal.env,
       TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
@@ -61,7 +62,7 @@ describe('end to end: API → Temporal → worker → receiver', () => {
     await api?.stop();
     await worker?.stop();
     await receiver?.close();
-    await env?.teardown();
+    await temporal?.teardown();
   });
 
   it('delivers posted events to the subscribed endpoint as one batch, exactly as the contract shapes it', async () => {
