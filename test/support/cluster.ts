@@ -70,7 +70,7 @@ export const devServerBackend: TemporalBackend = {
 export const clusterBackend: TemporalBackend = {
   name: 'a Temporal cluster (PostgreSQL, four services, mTLS)',
   async start() {
-    const { cluster, teardown } = await startTestCluster();
-    return { env: cluster.clientEnv(), teardown };
+    const test = await startTestCluster();
+    return { env: test.cluster.clientEnv(), teardown: () => test.teardown() };
   },
 };
