@@ -1,15 +1,19 @@
 /**
- * The real processes a chaos scenario breaks: Temporal's dev server on a SQLite file that outlives
- * its restarts, workers and APIs as their own processes (each can be killed with SIGKILL and
- * started again), and an HTTPS receiver that demands our client certificate and can misbehave.
+ * The real processes a chaos scenario breaks: Temporal (the dev server on a SQLite file that
+ * outlives its restarts, or a cluster as `npm run cluster` runs it: PostgreSQL and four services
+ * behind an mTLS frontend, each process killable), workers and APIs as their own processes (each
+ * can be killed with SIGKILL and started again), and an HTTPS receiver that demands our client
+ * certificate and can misbehave.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { cpuSeconds } from '../bench/stack';
+import type { ClusterProcess } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
+import { startTestCluster, type TestCluster } from '../test/support/cluster';
 import { makeCa, makeLeaf, type Pem } from '../scripts/certs';
 import { freePort, startProjectProcess, type ProjectProcess } from '../test/support/processes';
 import { Receiver, type Reply } from '../test/support/receiver';
@@ -32,6 +36,8 @@ export interface ClusterShape {
   apis: number;
   /** Extra environment for the worker and API processes. */
   env?: Record<string, string>;
+  /** `dev`: the dev server (default); `cluster`: PostgreSQL and four Temporal services over mTLS. */
+  temporal?: 'dev' | 'cluster';
 }
 
 export class Cluster {
@@ -54,6 +60,7 @@ export class Cluster {
   }
   client!: Client;
   private temporal: ChildProcess | undefined;
+  private temporalCluster: TestCluster | undefined;
   private connection!: Connection;
   private receiver!: Receiver;
   private good!: Pem;
@@ -76,10 +83,11 @@ export class Cluster {
 
   private readonly killAll = () => {
     for (const child of [this.temporal, ...this.workers.map((w) => w?.child), ...this.apis.map((a) => a?.process.child)]) child?.kill('SIGKILL');
+    this.temporalCluster?.cluster.killAll();
   };
 
   get address(): string {
-    return `127.0.0.1:${this.temporalPort}`;
+    return this.temporalCluster?.cluster.address ?? `127.0.0.1:${this.temporalPort}`;
   }
 
   /** The live APIs' base URLs, for producers to spread their requests over. */
@@ -91,7 +99,7 @@ export class Cluster {
     return this.receiver.url(path);
   }
 
-  private async boot({ workers, apis, env = {} }: ClusterShape): Promise<void> {
+  private async boot({ workers, apis, env = {}, temporal = 'dev' }: ClusterShape): Promise<void> {
     const certs = join(this.dir, 'certs');
     const ourCa = makeCa(certs, 'our-client-ca');
     const partnerCa = makeCa(certs, 'partner-ca');
@@ -113,12 +121,16 @@ export class Cluster {
       return reply;
     };
 
-    await this.startTemporal();
+    if (temporal === 'cluster') {
+      this.temporalCluster = await startTestCluster();
+      await this.connect(this.temporalCluster.cluster.connectionOptions());
+    } else await this.startTemporal();
     // One prebuilt workflow bundle: a restarted worker is polling within a second or two.
     const bundle = join(this.dir, 'workflow-bundle.js');
     execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', bundle], { stdio: 'ignore' });
     this.env = {
       TEMPORAL_ADDRESS: this.address,
+      ...this.temporalCluster?.cluster.clientEnv(),
       API_TOKEN: TOKEN,
       WEBHOOK_CLIENT_CERT: client.cert,
       WEBHOOK_CLIENT_KEY: client.key,
@@ -162,9 +174,13 @@ export class Cluster {
       { ip: '127.0.0.1', port: this.temporalPort, dbFile: join(this.dir, 'temporal.sqlite'), headless: true },
       { stdio: 'ignore' },
     );
+    await this.connect({ address: this.address });
+  }
+
+  private async connect(options: ConnectionOptions): Promise<void> {
     for (let i = 0; i < 240; i++) {
       try {
-        const connection = await Connection.connect({ address: this.address, connectTimeout: 500 });
+        const connection = await Connection.connect({ ...options, connectTimeout: 500 });
         await connection.workflowService.getSystemInfo({});
         if (this.connection) await connection.close();
         else {
@@ -176,7 +192,21 @@ export class Cluster {
         await sleep(250);
       }
     }
-    throw new Error('the Temporal dev server did not start');
+    throw new Error(`Temporal did not answer at ${options.address}`);
+  }
+
+  /** On a cluster: kill -9 of one of its processes (PostgreSQL: an immediate shutdown, as after a crash). */
+  async killClusterProcess(name: ClusterProcess): Promise<void> {
+    await this.requireCluster().kill(name);
+  }
+
+  async restartClusterProcess(name: ClusterProcess): Promise<void> {
+    await this.requireCluster().restart(name);
+  }
+
+  private requireCluster() {
+    if (!this.temporalCluster) throw new Error('this scenario needs a cluster: shape.temporal = "cluster"');
+    return this.temporalCluster.cluster;
   }
 
   /** SIGKILL: the server gets no chance to flush anything beyond what it already committed. */
@@ -246,6 +276,7 @@ export class Cluster {
     await Promise.all([...this.apis.map((api) => api?.process.stop()), ...this.workers.map((worker) => worker?.stop())]);
     await this.connection?.close().catch(() => undefined);
     await this.killTemporal();
+    await this.temporalCluster?.teardown();
     await this.receiver.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,15 +1,17 @@
 /**
  * `npm run chaos`: every fault scenario against the real processes, each judged by the invariant
- * checker. `--only=worker-kill,api-kill` picks scenarios; `--quick` shortens the load.
+ * checker. `--only=worker-kill,history-kill` picks scenarios; `--quick` shortens the load.
  * Exits 1 if any scenario ends with a violation or fails to settle.
  */
-import { scenarios, runScenario, type ScenarioResult } from './scenarios';
+import { clusterScenarios, scenarios as devScenarios, runScenario, type ScenarioResult } from './scenarios';
 
 const args = process.argv.slice(2);
 const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const quick = args.includes('--quick');
 const options = { loadMs: quick ? 12_000 : 30_000, settleMs: 120_000 };
 
+// The dev-server scenarios, then the same load against a Temporal cluster's crashing parts.
+const scenarios = [...devScenarios, ...clusterScenarios];
 const chosen = only ? scenarios.filter((scenario) => only.includes(scenario.name)) : scenarios;
 if (only && chosen.length !== only.length) {
   console.error(`unknown scenario; known: ${scenarios.map((scenario) => scenario.name).join(', ')}`);

@@ -134,6 +134,35 @@ export const scenarios: Scenario[] = [
   },
 ];
 
+/** A fault in one process of a Temporal cluster: kill it in the middle of the load, start it again later. */
+function clusterProcessCrash(name: 'history' | 'matching' | 'postgres', summary: string): Scenario {
+  return {
+    name: name === 'postgres' ? 'postgres-restart' : `${name}-kill`,
+    summary,
+    shape: { workers: 1, apis: 1, temporal: 'cluster' },
+    async faults(cluster, at, { loadMs }, notes) {
+      cluster.receiverDelayMs = 200;
+      await at(loadMs * 0.3);
+      await cluster.killClusterProcess(name);
+      const killedAt = Date.now();
+      await sleep(1000);
+      const [api] = cluster.apiUrls();
+      const health = await fetch(`${api}/healthz`).then((r) => r.status).catch(() => 0);
+      notes.push(`/healthz with ${name} down: ${health}`);
+      await at(loadMs * 0.5);
+      await cluster.restartClusterProcess(name);
+      notes.push(`${name} was down for ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+    },
+  };
+}
+
+/** The same steady load and checker on a Temporal cluster (PostgreSQL, four services, mTLS): a crash of each stateful part. */
+export const clusterScenarios: Scenario[] = [
+  clusterProcessCrash('history', 'kill -9 of the history service (the shards\' owner) in the middle of the load, then a new one'),
+  clusterProcessCrash('matching', 'kill -9 of the matching service (task queues) in the middle of the load, then a new one'),
+  clusterProcessCrash('postgres', 'PostgreSQL crashes (immediate shutdown) in the middle of the load and is started again'),
+];
+
 export async function runScenario(scenario: Scenario, options: ScenarioOptions, log: (line: string) => void = () => undefined): Promise<ScenarioResult> {
   const cluster = await Cluster.start(scenario.shape);
   const notes: string[] = [];

@@ -169,9 +169,13 @@ export class TemporalCluster {
     }
   }
 
-  /** SIGKILL: the process gets no chance to flush or hand anything over. */
+  /**
+   * A crash: SIGKILL, so the process gets no chance to flush or hand anything over. PostgreSQL gets
+   * SIGQUIT instead (its immediate shutdown: no checkpoint, recovery from the WAL at the next start),
+   * since a SIGKILL of its postmaster would leave its backends running.
+   */
   async kill(name: ClusterProcess): Promise<void> {
-    await stopProcess(this.processes.get(name), 'SIGKILL');
+    await stopProcess(this.processes.get(name), name === 'postgres' ? 'SIGQUIT' : 'SIGKILL');
     this.processes.delete(name);
   }
 

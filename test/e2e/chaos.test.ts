@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { runScenario, scenarios } from '../../chaos/scenarios';
+import { clusterScenarios, runScenario, scenarios } from '../../chaos/scenarios';
 
 /**
- * The chaos scenarios of `npm run chaos`, shortened: real dev server, worker and API processes,
+ * The chaos scenarios of `npm run chaos`, shortened: real Temporal (the dev server, or a cluster of
+ * PostgreSQL and four services over mTLS for the crashes of its parts), worker and API processes,
  * an HTTPS receiver with mTLS; each fault under steady load, then the invariant checker.
  */
 describe('faults under load', () => {
-  it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
+  it.each([...scenarios, ...clusterScenarios].map((scenario) => [scenario.name, scenario] as const))(
     '%s: every acknowledged event delivered, in one batch, batches unchanged and by the rule',
     async (_name, scenario) => {
       const result = await runScenario(scenario, { loadMs: 10_000, settleMs: 90_000 });
