@@ -14,11 +14,10 @@ export interface TestCluster {
   teardown(): Promise<void>;
 }
 
-export async function startTestCluster({ ui = false, namespace = 'default' } = {}): Promise<TestCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'webhooks-cluster-'));
-  const ports = await freePorts(ui ? 11 : 10);
-  const [frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, uiPort = 0] = ports;
-  const clusterPorts: ClusterPorts = { frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, ui: uiPort } as ClusterPorts;
+export async function startTestCluster({ ui = false, namespace = 'default', reuse }: { ui?: boolean; namespace?: string; reuse?: TemporalCluster } = {}): Promise<TestCluster> {
+  // `reuse`: a stopped cluster's folder and ports, to start it again on its data.
+  const dir = reuse?.options.dataDir ?? mkdtempSync(join(tmpdir(), 'webhooks-cluster-'));
+  const clusterPorts = reuse?.options.ports ?? (await testPorts(ui));
   const cluster = await TemporalCluster.start({ dataDir: dir, ports: clusterPorts, namespace });
   // If the test runner dies, the cluster goes with it.
   process.once('exit', cluster.killAll);
@@ -30,6 +29,13 @@ export async function startTestCluster({ ui = false, namespace = 'default' } = {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function testPorts(ui: boolean): Promise<ClusterPorts> {
+  const [frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, uiPort = 0] = (await freePorts(
+    ui ? 11 : 10,
+  )) as [number, number, number, number, number, number, number, number, number, number, number?];
+  return { frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, ui: uiPort };
 }
 
 /**
