@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const binDir = join(root, '.temporal/cluster/bin');
 export const serverConfigFile = join(root, 'cluster/temporal/server.yaml');
 export const dynamicConfigFile = join(root, 'cluster/temporal/dynamicconfig.yaml');
-export const uiConfigDir = join(root, 'cluster/ui');
+export const schemaScript = join(root, 'cluster/setup-schema.sh');
 /** The name the frontend's certificate is issued to, and clients check. */
 export const FRONTEND_SERVER_NAME = 'temporal-frontend';
 
@@ -232,21 +232,19 @@ export class TemporalCluster {
     });
   }
 
-  /** Creates the two databases and brings their schemas to the server's version (idempotent). */
+  /** Creates the two databases and brings their schemas to the server's version: cluster/setup-schema.sh, as in Compose. */
   private applySchema(): void {
-    const tool = join(binDir, 'temporal-sql-tool');
-    const connect = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(this.options.ports.postgres), '-u', 'temporal', '--pw', this.password];
-    for (const [database, schema] of [['temporal', 'postgresql/v12/temporal'], ['temporal_visibility', 'postgresql/v12/visibility']] as const) {
-      const sql = (args: string[]) => execFileSync(tool, [...connect, '--db', database, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const stamp = join(this.options.dataDir, `.schema-${database}`);
-      if (!existsSync(stamp)) {
-        this.log(`creating database ${database}`);
-        sql(['create-database']);
-        sql(['setup-schema', '-v', '0.0']);
-        writeFileSync(stamp, '');
-      }
-      sql(['update-schema', '--schema-name', schema]);
-    }
+    execFileSync('sh', [schemaScript], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        TEMPORAL_SQL_TOOL: join(binDir, 'temporal-sql-tool'),
+        SQL_HOST: '127.0.0.1',
+        SQL_PORT: String(this.options.ports.postgres),
+        SQL_USER: 'temporal',
+        SQL_PASSWORD: this.password,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   }
 
   private startService(service: TemporalService): void {
@@ -335,8 +333,11 @@ export class TemporalCluster {
   }
 }
 
-/** The cluster's CA and its certificates, made once (valid two years) and kept in `dir`. */
-function ensureCertificates(dir: string): ClusterCertificates {
+/**
+ * The cluster's CA and its certificates, made once (valid two years) and kept in `dir`: ca, frontend
+ * (server), client (our worker and API), system-worker and ui (clients), each `.crt` and `.key`.
+ */
+export function ensureCertificates(dir: string): ClusterCertificates {
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   if (!existsSync(ca.cert) || !existsSync(join(dir, 'ui.key'))) {
     rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environmentNames } from '../../domain/config';
+import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/temporal-cluster';
+import { temporalCliPath } from '../support/temporal';
 
 /**
  * docker-compose.yml against the code: the Compose schema itself is checked by dclint in
- * `npm run lint`; this checks that the services, ports and variables are the ones the code uses.
+ * `npm run lint`; this checks that the services, ports and variables are the ones the code uses,
+ * and that its Temporal cluster is the one `npm run cluster` runs (versions, configuration files,
+ * variables, search attributes), since no Docker engine runs where the tests do.
  */
 interface Service {
   image?: string;
@@ -15,16 +22,35 @@ interface Service {
   ports?: string[];
   healthcheck?: { test: string[] };
   restart?: string;
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Partial<Record<string, { condition: string }>>;
   deploy?: { replicas?: number };
+  volumes?: string[];
 }
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const { services } = compose;
 
+const versions = Object.fromEntries(
+  readFileSync(new URL('../../cluster/versions.env', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => line.split('=') as [string, string]),
+);
+const temporalServiceNames = ['temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-worker'];
+/** `{{ env "NAME" }}` references in a template, and whether each has a default. */
+function templateVariables(file: string): { name: string; defaulted: boolean }[] {
+  const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+  return [...text.matchAll(/\{\{-?\s*(.*?)\s*-?\}\}/g)].flatMap(([, expression = '']) =>
+    [...expression.matchAll(/env "([A-Z0-9_]+)"/g)].map(([, name = '']) => ({ name, defaulted: /default/.test(expression) })),
+  );
+}
+
 describe('the production stack (docker-compose.yml)', () => {
-  it('has Temporal on PostgreSQL, its Web UI, a setup step, the API and a scalable worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'setup', 'temporal', 'temporal-ui', 'worker']);
-    expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+  it('runs Temporal as four services on PostgreSQL with a schema job, its Web UI, a setup step, the API and a scalable worker', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'setup', 'temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-schema', 'temporal-ui', 'temporal-worker', 'worker']);
+    for (const name of temporalServiceNames) {
+      expect(services[name]!.environment).toMatchObject({ TEMPORAL_SERVICES: name.replace('temporal-', ''), POSTGRES_SEEDS: 'postgresql' });
+    }
     expect(services.worker!.deploy?.replicas).toBeGreaterThan(1);
   });
 
@@ -39,14 +65,67 @@ describe('the production stack (docker-compose.yml)', () => {
     for (const name of ['api', 'worker', 'setup']) {
       for (const variable of Object.keys(services[name]!.environment ?? {})) expect(environmentNames, `${name}: ${variable}`).toContain(variable);
     }
-    expect(services.api!.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', API_HOST: '0.0.0.0', API_PORT: '8080' });
+    expect(services.api!.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal-frontend:7233', API_HOST: '0.0.0.0', API_PORT: '8080' });
     expect(services.api!.ports).toEqual(['0.0.0.0:8080:8080']);
   });
 
   it('has health checks on the probes the processes serve, and restart policies', () => {
     expect(services.api!.healthcheck!.test.join(' ')).toContain('127.0.0.1:8080/readyz');
     expect(services.worker!.healthcheck!.test.join(' ')).toContain('127.0.0.1:9464/readyz');
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'api', 'worker']) expect(services[name]!.restart).toBe('unless-stopped');
+    for (const name of ['postgresql', ...temporalServiceNames, 'temporal-ui', 'api', 'worker']) expect(services[name]!.restart).toBe('unless-stopped');
     expect(services.api!.depends_on?.setup?.condition).toBe('service_completed_successfully');
+    expect(services['temporal-history']!.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+  });
+});
+
+describe('parity between docker-compose.yml and npm run cluster', () => {
+  it('pins the server version of the dev server every test runs, and the same UI version', () => {
+    // The dev server says which server it embeds: "temporal version 1.9.1 (Server 1.32.0, UI 2.54.1)".
+    const devServer = execFileSync(temporalCliPath, ['--version'], { encoding: 'utf8' });
+    expect(devServer).toContain(`Server ${versions.TEMPORAL_SERVER_VERSION}`);
+    for (const name of temporalServiceNames) expect(services[name]!.image).toBe(`temporalio/server:${versions.TEMPORAL_SERVER_VERSION}`);
+    expect(services['temporal-schema']!.image).toBe(`temporalio/admin-tools:${versions.TEMPORAL_SERVER_VERSION}`);
+    expect(services['temporal-ui']!.image).toBe(`temporalio/ui:${versions.TEMPORAL_UI_VERSION}`);
+  });
+
+  it('mounts the configuration files npm run cluster runs with, and nothing else', () => {
+    const mounted = (service: string, inside: string) => {
+      const volume = services[service]!.volumes?.find((entry) => inside.startsWith(entry.split(':')[1]!));
+      expect(volume, `${service} mounts something at ${inside}`).toBeDefined();
+      const [host = '', at = ''] = volume!.split(':');
+      return resolve(root, host, relative(at, inside));
+    };
+    for (const name of temporalServiceNames) {
+      const env = services[name]!.environment!;
+      expect(mounted(name, env.TEMPORAL_SERVER_CONFIG_FILE_PATH!)).toBe(serverConfigFile);
+      expect(mounted(name, env.DYNAMIC_CONFIG_FILE_PATH!)).toBe(dynamicConfigFile);
+    }
+    const schemaJob = services['temporal-schema']!;
+    expect(mounted('temporal-schema', schemaJob.command![1]!)).toBe(schemaScript);
+    expect(mounted('temporal-ui', '/home/ui-server/config/docker.yaml')).toBe(resolve(root, 'cluster/ui/docker.yaml'));
+  });
+
+  it("sets every variable the server's and the UI's configuration need, and requires mTLS on the frontend", () => {
+    for (const name of temporalServiceNames) {
+      const env = services[name]!.environment!;
+      for (const variable of templateVariables('cluster/temporal/server.yaml')) {
+        // Set by the image's entrypoint from the container's address.
+        if (variable.defaulted || ['TEMPORAL_BROADCAST_ADDRESS', 'BIND_ON_IP'].includes(variable.name)) continue;
+        expect(env, `${name}: ${variable.name}`).toHaveProperty(variable.name);
+      }
+    }
+    const ui = services['temporal-ui']!.environment!;
+    for (const variable of templateVariables('cluster/ui/docker.yaml')) if (!variable.defaulted) expect(ui, `temporal-ui: ${variable.name}`).toHaveProperty(variable.name);
+    expect(readFileSync(serverConfigFile, 'utf8')).toMatch(/frontend:\s*\n\s*server:[\s\S]*requireClientAuth: true/);
+    for (const name of ['api', 'worker', 'setup']) {
+      expect(services[name]!.environment).toMatchObject({ TEMPORAL_TLS_CLIENT_CERT_PATH: '/run/secrets/temporal-client.crt', TEMPORAL_TLS_SERVER_NAME: FRONTEND_SERVER_NAME });
+    }
+  });
+
+  it('registers the same namespace and search attributes: the setup step runs the code npm run cluster runs', () => {
+    const setup = readFileSync(new URL('../../scripts/register-search-attributes.ts', import.meta.url), 'utf8');
+    const cluster = readFileSync(new URL('../../scripts/temporal-cluster.ts', import.meta.url), 'utf8');
+    for (const source of [setup, cluster]) expect(source).toMatch(/import \{ setUpNamespace \} from '\.\/temporal-setup'/);
+    expect(services.setup!.environment).toMatchObject({ TEMPORAL_NAMESPACE: 'default' });
   });
 });
