@@ -42,7 +42,7 @@ export async function temporalCeiling(stack: Stack, concurrency: number, duratio
   const taskQueue = `bare-${randomUUID()}`;
   const worker = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-worker.ts'], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.address, TASK_QUEUE: taskQueue },
+    env: { ...process.env, ...stack.clientEnv, TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise<void>((resolve) => worker.stdout.once('data', () => resolve()));

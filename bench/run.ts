@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (add `-- --quick` for a run under two minutes): the real stack on this machine,
+ * `npm run bench` (add `-- --quick` for a run under two minutes; `-- --temporal=cluster` for a
+ * Temporal cluster as `npm run cluster` runs it instead of the dev server): the real stack on this machine,
  * load from a separate process, four scenarios at a fixed offered load and (full run) stepped up
  * until the backlog grows, and the receiver's and Temporal's own ceilings measured in the same run.
  * Prints a table; writes JSON with the machine's description under bench/results/.
@@ -10,12 +11,17 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
-import { cpuSeconds, createSubscription, peakRssMb, percentile, root, sleep, startStack, TOKEN, type Stack } from './stack';
+import { cpuSeconds, createSubscription, peakRssMb, percentile, root, sleep, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
 const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
+const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
+const TEMPORAL_DESCRIPTION = {
+  dev: 'dev server: CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL',
+  cluster: 'cluster: server 1.32.0, frontend/history/matching/worker as 4 processes, 4 shards, PostgreSQL (Debian), mTLS',
+}[temporal];
 const CONCURRENCY = 200;
 const STEP_SECONDS = quick ? 5 : 15;
 const BACKOFF_SCALE = '0.001';
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: 'CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL' },
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: TEMPORAL_DESCRIPTION },
     settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE, ingestSignalIntervalMs: Number(process.env.INGEST_SIGNAL_INTERVAL_MS ?? 25) },
   };
   const results: Record<string, unknown> = {};
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
   for (const [index, scenario] of scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
-    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir });
+    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
     try {
       if (profiling) {
         const partners = ['bench-profile-0'];
@@ -164,7 +170,8 @@ async function main(): Promise<void> {
   report.peakRssMb = peakRss;
   if (!profiling) printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const file = join(root, `bench/results/${profiling ? 'profile' : quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const kind = `${profiling ? 'profile' : quick ? 'quick' : 'full'}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
   process.exit(0);
@@ -184,7 +191,8 @@ function printProfiles(profiles: Record<string, ReturnType<typeof threadProfiles
 function printTable(report: Record<string, unknown>): void {
   const ceilings = report.ceilings as { receiver: { requestsPerSecond: number }; temporal: { workflowsPerSecond: number } };
   console.log(`\nceilings: receiver ${ceilings.receiver.requestsPerSecond} batch POSTs/s; Temporal ${ceilings.temporal.workflowsPerSecond} bare workflows/s (one no-op activity each)`);
-  console.log('scenario  step      offered/s accepted/s 202 p50/p99 ms   e2e p50/p95/p99 ms      delivered/s batches/s (of ceiling) req/event cpu s temporal/worker/api  ok');
+  console.log(`Temporal: ${TEMPORAL_DESCRIPTION}`);
+  console.log(`scenario  step      offered/s accepted/s 202 p50/p99 ms   e2e p50/p95/p99 ms      delivered/s batches/s (of ceiling) req/event cpu s temporal${temporal === 'cluster' ? '+pg' : ''}/worker/api  ok`);
   for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult }>)) {
     const rows = [value.fixed, ...value.steps, ...(value.halfLoad ? [value.halfLoad] : [])];
     for (const [i, step] of rows.entries()) {
@@ -200,7 +208,7 @@ function printTable(report: Record<string, unknown>): void {
           String(step.deliveredEventsPerSecond).padStart(12),
           `${step.batchesPerSecond} (${share}%)`.padStart(19),
           String(step.httpRequestsPerDeliveredEvent).padStart(9),
-          `${step.cpuSeconds.temporal}/${step.cpuSeconds.worker}/${step.cpuSeconds.api}`.padStart(20),
+          `${step.cpuSeconds.temporal}${step.cpuSeconds.postgres === undefined ? '' : `+${step.cpuSeconds.postgres}`}/${step.cpuSeconds.worker}/${step.cpuSeconds.api}`.padStart(20),
           step.sustained ? ' yes' : '  no',
         ].join(' '),
       );

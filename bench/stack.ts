@@ -1,6 +1,8 @@
 /**
- * The real stack for benchmarks: Temporal's dev server from the installed binary (SQLite on disk,
- * WAL), the worker and the API as their own processes, and a fast local receiver in this process.
+ * The real stack for benchmarks: Temporal (the dev server from the installed binary, SQLite on
+ * disk, WAL; or with `temporal: 'cluster'` a cluster as `npm run cluster` runs it: PostgreSQL and
+ * four services behind an mTLS frontend), the worker and the API as their own processes, and a
+ * fast local receiver in this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,8 +10,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { temporalServices } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
+import { startTestCluster } from '../test/support/cluster';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const TOKEN = 'bench-token-0123456789abcdef';
@@ -25,17 +29,21 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds (user + system) a process has used so far. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) a process has used so far; of several, their sum. */
+export function cpuSeconds(pid: number | number[]): number {
+  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + cpuSeconds(one), 0);
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The most resident memory a process has used, in MiB. */
-export function peakRssMb(pid: number): number {
+/** The most resident memory a process has used, in MiB; of several, the sum of their peaks. */
+export function peakRssMb(pid: number | number[]): number {
+  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + peakRssMb(one), 0);
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : 0;
 }
+
+export type TemporalKind = 'dev' | 'cluster';
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
 
@@ -87,34 +95,57 @@ export interface Stack {
   apiUrl: string;
   client: Client;
   receiver: BenchReceiver;
-  pids: Record<'temporal' | 'worker' | 'api', number>;
+  /** What our processes need to reach Temporal (address, and on the cluster its client certificate). */
+  clientEnv: Record<string, string>;
+  /** The processes measured; on the cluster, `temporal` is its four services and `postgres` its database. */
+  pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
   /** Events accepted by the last step and not yet delivered (set by the step runner). */
   backlog: () => number;
   stop(): Promise<void>;
 }
 
 /** With `profileDir`, the worker and the API run under `--cpu-prof` and write their profiles under it (worker/, api/) on exit. */
-export async function startStack(env: Record<string, string> = {}, { profileDir }: { profileDir?: string } = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  { profileDir, temporal = 'dev' }: { profileDir?: string; temporal?: TemporalKind } = {},
+): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
-  const [temporalPort, apiPort] = [await freePort(), await freePort()];
-  const address = `127.0.0.1:${temporalPort}`;
+  const apiPort = await freePort();
   const children: ChildProcess[] = [];
-  const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
-  children.push(server);
+  let connectionOptions: ConnectionOptions;
+  let clientEnv: Record<string, string>;
+  let temporalPids: Pick<Stack['pids'], 'temporal' | 'postgres'>;
+  let stopTemporal = async () => {};
+  if (temporal === 'cluster') {
+    const test = await startTestCluster();
+    connectionOptions = test.cluster.connectionOptions();
+    clientEnv = test.cluster.clientEnv();
+    const pidOf = (name: string) => test.cluster.processes.get(name as never)!.pid!;
+    temporalPids = { temporal: temporalServices.map(pidOf), postgres: [pidOf('postgres')] };
+    stopTemporal = () => test.teardown();
+  } else {
+    const temporalPort = await freePort();
+    const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
+    children.push(server);
+    connectionOptions = { address: `127.0.0.1:${temporalPort}` };
+    clientEnv = { TEMPORAL_ADDRESS: connectionOptions.address! };
+    temporalPids = { temporal: [server.pid!] };
+  }
+  const address = connectionOptions.address!;
   let connection: Connection | undefined;
   for (let i = 0; i < 120 && !connection; i++) {
     // A hot run's history can pass gRPC's default 4 MB message limit: this reader takes 64 MB.
-    connection = await Connection.connect({ address, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
+    connection = await Connection.connect({ ...connectionOptions, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
       await sleep(250);
       return undefined;
     });
   }
-  if (!connection) throw new Error('the Temporal dev server did not start');
+  if (!connection) throw new Error('the Temporal server did not start');
   const receiver = new BenchReceiver();
   await receiver.start();
   const processEnv = {
     ...process.env,
-    TEMPORAL_ADDRESS: address,
+    ...clientEnv,
     API_PORT: String(apiPort),
     API_TOKEN: TOKEN,
     WEBHOOK_ALLOW_HTTP: 'true',
@@ -143,7 +174,8 @@ export async function startStack(env: Record<string, string> = {}, { profileDir 
     apiUrl,
     client: new Client({ connection }),
     receiver,
-    pids: { temporal: server.pid!, worker: worker.pid!, api: api.pid! },
+    clientEnv,
+    pids: { ...temporalPids, worker: [worker.pid!], api: [api.pid!] },
     backlog: () => 0,
     async stop() {
       if (stopped) return;
@@ -154,6 +186,7 @@ export async function startStack(env: Record<string, string> = {}, { profileDir 
       const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
       for (const child of children) child.kill('SIGTERM');
       await Promise.race([Promise.all(exited), sleep(20_000)]);
+      await stopTemporal();
       rmSync(dir, { recursive: true, force: true });
     },
   };
