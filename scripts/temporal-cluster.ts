@@ -109,7 +109,7 @@ export class TemporalCluster {
     try {
       await cluster.startPostgres();
       cluster.applySchema();
-      for (const service of temporalServices) cluster.startService(service);
+      await cluster.startServices();
       await cluster.waitForFrontend();
       const connection = await Connection.connect(cluster.connectionOptions());
       try {
@@ -121,8 +121,10 @@ export class TemporalCluster {
       if (options.ports.ui) await cluster.startUi();
       return cluster;
     } catch (err) {
-      // Whatever had started goes with the failed start.
+      // Whatever had started goes with the failed start; what the processes said goes with the error.
+      const output = cluster.lastOutput();
       await cluster.stop();
+      if (output && err instanceof Error) err.message += `\n${output}`;
       throw err;
     }
   }
@@ -197,9 +199,29 @@ export class TemporalCluster {
   }
 
   private run(name: ClusterProcess, command: string, args: string[], options: SpawnOptions): ChildProcess {
-    const child = this.options.spawn ? this.options.spawn(name, command, args, options) : spawn(command, args, { ...options, stdio: 'ignore' });
+    const child = this.options.spawn ? this.options.spawn(name, command, args, options) : this.spawnQuietly(name, command, args, options);
     this.processes.set(name, child);
     return child;
+  }
+
+  /** The last lines each process printed, for the error of a start that failed. */
+  private readonly tails = new Map<ClusterProcess, string[]>();
+
+  private spawnQuietly(name: ClusterProcess, command: string, args: string[], options: SpawnOptions): ChildProcess {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    this.tails.set(name, tail);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        tail.push(...chunk.toString().split('\n').filter(Boolean).map((line) => line.slice(0, 400)));
+        tail.splice(0, Math.max(0, tail.length - 8));
+      });
+    }
+    return child;
+  }
+
+  private lastOutput(): string {
+    return [...this.tails].map(([name, lines]) => `--- ${name}${this.processes.get(name)?.exitCode != null ? ` (exited ${this.processes.get(name)?.exitCode})` : ''}\n${lines.join('\n')}`).join('\n');
   }
 
   private async startPostgres(): Promise<void> {
@@ -245,6 +267,29 @@ export class TemporalCluster {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+  }
+
+  /**
+   * All four services. On a new database, history goes first and the others wait until it has
+   * written the cluster's metadata: started together, they race to insert it, and the losers exit
+   * with a duplicate-key error (Compose restarts them; here nothing would).
+   */
+  private async startServices(): Promise<void> {
+    const [first, ...others] = ['history', 'frontend', 'matching', 'worker'] as const;
+    if (!this.clusterMetadataSaved()) {
+      this.startService(first);
+      await waitUntil('the cluster metadata', 60_000, () => this.clusterMetadataSaved());
+    } else this.startService(first);
+    for (const service of others) this.startService(service);
+  }
+
+  private clusterMetadataSaved(): boolean {
+    const count = execFileSync(
+      join(this.pgBin, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(this.options.ports.postgres), '-U', 'temporal', '-d', 'temporal', '-tAc', 'SELECT count(*) FROM cluster_metadata_info'],
+      { env: { PATH: process.env.PATH ?? '', PGPASSWORD: this.password }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return Number(count.trim()) > 0;
   }
 
   private startService(service: TemporalService): void {
