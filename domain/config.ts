@@ -165,3 +165,12 @@ export function exitOnStartError(processName: string, err: unknown): never {
   console.error(`${processName}: fatal:`, err);
   process.exit(1);
 }
+
+/** `loadConfig()` for a command's entry point: a mistake ends the process as `exitOnStartError` says. */
+export function loadConfigOrExit(processName: string): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    exitOnStartError(processName, err);
+  }
+}

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { exitOnStartError, loadConfig, type Config } from '../domain/config';
+import { loadConfigOrExit, type Config } from '../domain/config';
 import { apiUrlOf, splitHostPort, startApplication } from './dev';
 import { printSummary, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
@@ -40,12 +40,7 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   });
 }
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  exitOnStartError('cluster', err);
-}
+const config = loadConfigOrExit('cluster');
 const supervisor = new Supervisor(root);
 main(supervisor, config).catch(async (err: unknown) => {
   console.error(`cluster: failed to start: ${(err as Error).message ?? err}`);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { exitOnStartError, loadConfig, type Config } from '../domain/config';
+import { loadConfigOrExit, type Config } from '../domain/config';
 import { printSummary, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 
@@ -61,12 +61,7 @@ export function splitHostPort(address: string): [string, string] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    exitOnStartError('dev', err);
-  }
+  const config = loadConfigOrExit('dev');
   const supervisor = new Supervisor(root);
   main(supervisor, config).catch(async (err: unknown) => {
     console.error('dev: failed to start:', err);

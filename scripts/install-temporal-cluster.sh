@@ -36,12 +36,5 @@ for name in temporal-server temporal-sql-tool temporal-ui-server; do
 done
 
 if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's PostgreSQL (binaries only; the cluster runs its own instance) ..." >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    echo "PostgreSQL is missing: install Debian's postgresql package (apt-get install postgresql)" >&2
-    exit 1
-  fi
+  bash "$root/scripts/apt-install.sh" postgresql "its binaries; the cluster runs an instance of its own"
 fi

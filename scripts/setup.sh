@@ -12,11 +12,5 @@ bash scripts/install-temporal.sh
 # Debian's Chromium, for the browser test of the Temporal Web UI (playwright-core drives it;
 # no browser is downloaded). Installed only where it is missing and apt-get can run.
 if [[ ! -x /usr/bin/chromium ]]; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's chromium for the browser test ..." >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "warning: /usr/bin/chromium is missing; the Web UI browser test will fail (apt-get install chromium)" >&2
-  fi
+  bash scripts/apt-install.sh chromium "for the browser tests; without it they fail" || true
 fi
