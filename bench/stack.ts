@@ -5,7 +5,7 @@
  * fast local receiver in this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +29,35 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds (user + system) a process has used so far; of several, their sum. */
+/**
+ * CPU seconds (user + system) a process and its children have used so far; of several, their sum.
+ * Children count: PostgreSQL does its work in one backend process per connection. The live ones
+ * are read one by one, and the ended ones are in their parent's cutime and cstime.
+ */
 export function cpuSeconds(pid: number | number[]): number {
   if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + cpuSeconds(one), 0);
+  const [, , utime, stime, cutime, cstime] = statFields(pid);
+  const children = childrenOf(pid);
+  return (utime! + stime! + cutime! + cstime!) / 100 + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
+}
+
+/** ppid, then the fields from utime on, of /proc/PID/stat (numbers). */
+function statFields(pid: number): number[] {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return [Number(fields[1]), 0, ...fields.slice(11, 15).map(Number)];
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (statFields(Number(entry))[0] === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
 }
 
 /** The most resident memory a process has used, in MiB; of several, the sum of their peaks. */
