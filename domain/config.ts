@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { temporalConnection, type TemporalConnection } from './temporal-connection';
 
@@ -45,6 +46,7 @@ const environmentSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
   PORTAL_SECRET: z.string().min(32, 'PORTAL_SECRET must be at least 32 characters').optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -83,6 +85,8 @@ export interface Config {
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
   ingest: { signalIntervalMs: number };
+  /** Where `npm run dev` and `npm run cluster` keep their data (absolute; DATA_DIR, default .data). */
+  dataDir: string;
   worker: {
     /** A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); else workflows/ is bundled at start. */
     workflowBundlePath: string | undefined;
@@ -152,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     portal: { secret: e.PORTAL_SECRET },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
+    dataDir: resolve(e.DATA_DIR),
     worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
   };
 }

@@ -2,10 +2,11 @@
  * `npm run cluster`: the whole stack on a real Temporal cluster (scripts/temporal-cluster.ts):
  * PostgreSQL, the four Temporal services as separate processes behind a mutual-TLS frontend, the
  * Web UI, then the worker and the API connected with the cluster's client certificate. Same
- * variables and summary as `npm run dev`; data under .data/cluster survives a restart. Ctrl-C stops
+ * variables and summary as `npm run dev`; data under DATA_DIR/cluster (default .data/cluster) survives a restart. Ctrl-C stops
  * the UI, the API and the worker, then Temporal's services, then PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../domain/config';
 import { apiUrlOf, splitHostPort, startApplication } from './dev';
@@ -21,7 +22,7 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');
   const frontendPort = Number(splitHostPort(config.temporal.address)[1] || 7233);
   const cluster = await TemporalCluster.start({
-    dataDir: `${root}.data/cluster`,
+    dataDir: join(config.dataDir, 'cluster'),
     ports: defaultPorts(frontendPort, config.temporal.uiPort),
     namespace: config.temporal.namespace,
     spawn: (name, command, args, options) => supervisor.start(`temporal-${name}`, command, args, tierOf[name], options),
@@ -33,10 +34,10 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   printSummary({
     apiUrl: apiUrlOf(config),
     uiUrl: cluster.uiUrl ?? '(off)',
-    temporal: `${cluster.address} (namespace ${config.temporal.namespace}; mTLS, client certificate .data/cluster/certs/client.crt)`,
+    temporal: `${cluster.address} (namespace ${config.temporal.namespace}; mTLS, client certificate ${cluster.certs.clientCert})`,
     token,
     tokenFromEnv: Boolean(config.api.token),
-    data: '.data/cluster (PostgreSQL, certificates)',
+    data: `${join(config.dataDir, 'cluster')} (PostgreSQL, certificates)`,
   });
 }
 

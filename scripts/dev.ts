@@ -1,5 +1,5 @@
 /**
- * The development stack in one process tree: Temporal's dev server (SQLite on disk under .data/,
+ * The development stack in one process tree: Temporal's dev server (SQLite on disk under DATA_DIR, default .data/,
  * so subscriptions and batches survive a restart), the worker and the API. Ctrl-C or SIGTERM stops
  * the API and the worker first, then the server.
  */
@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');
   const [temporalHost = '127.0.0.1', temporalPort = '7233'] = splitHostPort(config.temporal.address);
-  const dataDir = `${root}.data`;
+  const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true });
   const serverArgs = devServerArgs({
     ip: temporalHost,
@@ -39,7 +39,7 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
     temporal: `${config.temporal.address} (namespace ${config.temporal.namespace})`,
     token,
     tokenFromEnv: Boolean(config.api.token),
-    data: '.data/temporal.sqlite',
+    data: `${dataDir}/temporal.sqlite`,
   });
 }
 
