@@ -297,6 +297,8 @@ export class TemporalCluster {
     // The server reads all of these through cluster/temporal/server.yaml, as it does in docker-compose.yml.
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
+      // The services' own log level (server.yaml's default: warn).
+      ...(process.env.LOG_LEVEL ? { LOG_LEVEL: process.env.LOG_LEVEL } : {}),
       TEMPORAL_SERVER_CONFIG_FILE_PATH: serverConfigFile,
       TEMPORAL_SERVICES: service,
       TEMPORAL_ALLOW_NO_AUTH: 'true',
