@@ -30,34 +30,31 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * CPU seconds (user + system) a process and its children have used so far; of several, their sum.
- * Children count: PostgreSQL does its work in one backend process per connection. The live ones
- * are read one by one, and the ended ones are in their parent's cutime and cstime.
+ * CPU seconds (user + system) a process and its descendants have used so far; of several, their
+ * sum. Descendants count: PostgreSQL does its work in one backend process per connection. The live
+ * ones are read from /proc (one pass over it), and the ended ones are in their parent's cutime and
+ * cstime.
  */
 export function cpuSeconds(pid: number | number[]): number {
-  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + cpuSeconds(one), 0);
-  const [, , utime, stime, cutime, cstime] = statFields(pid);
-  const children = childrenOf(pid);
-  return (utime! + stime! + cutime! + cstime!) / 100 + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
+  const table = processTable();
+  const treeCpu = (one: number): number =>
+    (table.get(one)?.ticks ?? 0) / 100 + [...table].filter(([, entry]) => entry.ppid === one).reduce((sum, [child]) => sum + treeCpu(child), 0);
+  return (Array.isArray(pid) ? pid : [pid]).reduce((sum, one) => sum + treeCpu(one), 0);
 }
 
-/** ppid, then the fields from utime on, of /proc/PID/stat (numbers). */
-function statFields(pid: number): number[] {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return [Number(fields[1]), 0, ...fields.slice(11, 15).map(Number)];
-}
-
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
+/** Every live process's parent and CPU ticks (utime + stime + cutime + cstime). */
+function processTable(): Map<number, { ppid: number; ticks: number }> {
+  const table = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (statFields(Number(entry))[0] === pid) children.push(Number(entry));
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      table.set(Number(entry), { ppid: Number(fields[1]), ticks: fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) });
     } catch {
       // The process ended while we looked.
     }
   }
-  return children;
+  return table;
 }
 
 /** The most resident memory a process has used, in MiB; of several, the sum of their peaks. */

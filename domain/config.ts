@@ -61,7 +61,7 @@ export interface Config {
     uiPort: number;
     /** What `Connection.connect` and `NativeConnection.connect` take: address, TLS, API key, gRPC metadata. */
     connection: TemporalConnection['connection'];
-    /** How the connection is secured, for logs and the dev summary (no secret in it). */
+    /** How the connection is secured, for logs (no secret in it). */
     security: string;
   };
   api: {
@@ -133,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   try {
     temporal = temporalConnection(env);
   } catch (err) {
-    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`, { cause: err });
   }
   return {
     temporal: {

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { apiUrlOf, splitHostPort, startApplication } from './dev';
-import { printSummary, Supervisor } from './supervisor';
+import { apiUrlOf, printSummary, splitHostPort, startApplication, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { printSummary, Supervisor } from './supervisor';
+import { apiUrlOf, printSummary, splitHostPort, startApplication, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,28 +43,9 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   });
 }
 
-/** The worker and the API, in a tier above Temporal's (stopped first), then waits for the API to answer. */
-export async function startApplication(supervisor: Supervisor, config: Config, token: string, env: Record<string, string>, tier: number): Promise<void> {
-  const tsx = ['--import', 'tsx'];
-  supervisor.start('worker', process.execPath, [...tsx, 'worker/main.ts'], tier, { env: { ...process.env, ...env } });
-  supervisor.start('api', process.execPath, [...tsx, 'api/main.ts'], tier, { env: { ...process.env, ...env, API_TOKEN: token } });
-  await supervisor.waitFor('the API', async () => (await fetch(`${apiUrlOf(config)}/healthz`)).ok);
-}
-
-export function apiUrlOf(config: Config): string {
-  return `http://${config.api.host}:${config.api.port}`;
-}
-
-export function splitHostPort(address: string): [string, string] {
-  const at = address.lastIndexOf(':');
-  return [address.slice(0, at).replace(/^\[|\]$/g, ''), address.slice(at + 1)];
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const config = loadConfigOrExit('dev');
-  const supervisor = new Supervisor(root);
-  main(supervisor, config).catch(async (err: unknown) => {
-    console.error('dev: failed to start:', err);
-    await supervisor.shutdown(1);
-  });
-}
+const config = loadConfigOrExit('dev');
+const supervisor = new Supervisor(root);
+main(supervisor, config).catch(async (err: unknown) => {
+  console.error('dev: failed to start:', err);
+  await supervisor.shutdown(1);
+});

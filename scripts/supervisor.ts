@@ -5,6 +5,7 @@
  * its database), when asked or when any process exits on its own.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Config } from '../domain/config';
 
 interface Supervised {
   name: string;
@@ -93,6 +94,23 @@ async function stop({ name, process: child }: Supervised): Promise<void> {
   }, 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** The worker and the API, in a tier above Temporal's (stopped first), then waits for the API to answer. */
+export async function startApplication(supervisor: Supervisor, config: Config, token: string, env: Record<string, string>, tier: number): Promise<void> {
+  const tsx = ['--import', 'tsx'];
+  supervisor.start('worker', process.execPath, [...tsx, 'worker/main.ts'], tier, { env: { ...process.env, ...env } });
+  supervisor.start('api', process.execPath, [...tsx, 'api/main.ts'], tier, { env: { ...process.env, ...env, API_TOKEN: token } });
+  await supervisor.waitFor('the API', async () => (await fetch(`${apiUrlOf(config)}/healthz`)).ok);
+}
+
+export function apiUrlOf(config: Config): string {
+  return `http://${config.api.host}:${config.api.port}`;
+}
+
+export function splitHostPort(address: string): [string, string] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at).replace(/^\[|\]$/g, ''), address.slice(at + 1)];
 }
 
 /** The lines both commands print once everything is up. */

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../../scripts/temporal-cluster';
+import { isFree } from '../support/cluster';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
@@ -113,14 +114,6 @@ async function freeClusterPorts(): Promise<ReturnType<typeof defaultPorts>> {
     const all = Object.values(ports);
     if ((await Promise.all(all.map(isFree))).every(Boolean)) return ports;
   }
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 function listening(port: number): Promise<boolean> {

@@ -42,7 +42,7 @@ async function testPorts(ui: boolean): Promise<ClusterPorts> {
  * Free ports below 32768: Temporal stores membership ports in a PostgreSQL smallint, so the
  * kernel's ephemeral ports (above 32768 here) are refused there.
  */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
@@ -51,7 +51,7 @@ async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-function isFree(port: number): Promise<boolean> {
+export function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
