@@ -1,6 +1,7 @@
 import { WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { decodePayload } from '../codec/payload-codec';
 import type { Config } from '../domain/config';
 import type { BatchStatus } from '../domain/schema';
 import type { BatchMemo, DeliveryWorkflowInput, DeliveryWorkflowResult } from '../workflows/delivery';
@@ -64,7 +65,7 @@ export class BatchStore {
       },
     );
     const events = history.events ?? [];
-    const input = decodeFirst<DeliveryWorkflowInput>(
+    const input = await this.decodeFirst<DeliveryWorkflowInput>(
       events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
     );
     if (!input) throw notFound(`there is no batch ${batchId}`);
@@ -82,14 +83,14 @@ export class BatchStore {
     };
     const closing = events[events.length - 1];
     if (status === 'delivered') {
-      const result = decodeFirst<DeliveryWorkflowResult>(
+      const result = await this.decodeFirst<DeliveryWorkflowResult>(
         closing?.workflowExecutionCompletedEventAttributes?.result?.payloads,
       );
       detail.attempts = result?.attempts ?? 1;
       detail.deliveredAt = result?.deliveredAt;
     } else if (status === 'failed') {
       const failure = closing?.workflowExecutionFailedEventAttributes?.failure ?? undefined;
-      detail.attempts = attemptOfFailure(failure) ?? 0;
+      detail.attempts = (await this.attemptOfFailure(failure)) ?? 0;
       detail.lastError = innermostMessage(failure);
     } else {
       const pending = description.raw.pendingActivities?.[0];
@@ -135,7 +136,7 @@ export class BatchStore {
     const status = STATUS_OF[description.status.name] ?? 'pending';
     if (status !== 'failed') throw conflict(`batch ${batchId} is ${status}; only a failed batch can be redelivered`);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const recorded = decodeFirst<DeliveryWorkflowInput>(started?.input?.payloads);
+    const recorded = await this.decodeFirst<DeliveryWorkflowInput>(started?.input?.payloads);
     if (!recorded) throw notFound(`there is no batch ${batchId}`);
     // Same bytes and batch_id; never held again (nothing would release it), and its success
     // reopens its subscription's endpoint gate if that is still closed.
@@ -150,6 +151,25 @@ export class BatchStore {
       memo: description.memo,
       staticSummary: `Redelivery of ${input.eventCount} event(s) for partner ${input.partnerId} / subscription ${input.subscriptionId}`,
     });
+  }
+
+  /** Histories come as stored: their payloads go through the codec (decryption) before use. */
+  private get dataConverter(): DataConverter {
+    return this.config.temporal.dataConverter;
+  }
+
+  private async decodeFirst<T>(payloads: proto.temporal.api.common.v1.IPayload[] | null | undefined): Promise<T | undefined> {
+    const first = payloads?.[0];
+    return first ? decodePayload<T>(this.dataConverter, first) : undefined;
+  }
+
+  /** The attempt number an activity failure recorded in its details (see activities/attempt-outcome.ts). */
+  private async attemptOfFailure(failure: Failure | null | undefined): Promise<number | undefined> {
+    for (let current = failure; current; current = current.cause) {
+      const details = await this.decodeFirst<{ attempt?: number }>(current.applicationFailureInfo?.details?.payloads);
+      if (typeof details?.attempt === 'number') return details.attempt;
+    }
+    return undefined;
   }
 }
 
@@ -168,23 +188,9 @@ function summarize(execution: WorkflowExecutionInfo, partnerId: string, subscrip
   };
 }
 
-function decodeFirst<T>(payloads: proto.temporal.api.common.v1.IPayload[] | null | undefined): T | undefined {
-  const first = payloads?.[0];
-  return first ? defaultPayloadConverter.fromPayload<T>(first) : undefined;
-}
-
 function innermostMessage(failure: Failure | null | undefined): string | undefined {
   let current = failure;
   while (current?.cause) current = current.cause;
   return current?.message ?? undefined;
-}
-
-/** The attempt number an activity failure recorded in its details (see activities/attempt-outcome.ts). */
-function attemptOfFailure(failure: Failure | null | undefined): number | undefined {
-  for (let current = failure; current; current = current.cause) {
-    const details = decodeFirst<{ attempt?: number }>(current.applicationFailureInfo?.details?.payloads);
-    if (typeof details?.attempt === 'number') return details.attempt;
-  }
-  return undefined;
 }
 

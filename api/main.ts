@@ -17,12 +17,12 @@ function main(): void {
   }
   // Lazy: the API starts even while Temporal is down, and /healthz answers 503 until it is reachable.
   const connection = Connection.lazy(config.temporal.connection);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: config.temporal.dataConverter });
   let stopping = false;
   const tokens = [{ role: 'admin' as const, token: config.api.token }, ...config.api.extraTokens];
   const app = createApp({ client, config, tokens, isStopping: () => stopping });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
-    logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address, security: config.temporal.security });
+    logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe });
   });
 
   const stop = (signal: string) => {

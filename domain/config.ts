@@ -1,5 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { z } from 'zod';
+import { KeyRing } from '../codec/key-ring';
+import { EncryptionCodec } from '../codec/payload-codec';
 import { temporalConnection, type TemporalConnection } from './temporal-connection';
 
 /**
@@ -47,6 +50,16 @@ const environmentSchema = z.object({
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
   PORTAL_SECRET: z.string().min(32, 'PORTAL_SECRET must be at least 32 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  // Payload encryption (codec/): a key ring, newest key first, inline or in a file.
+  PAYLOAD_KEYS: z.string().optional(),
+  PAYLOAD_KEYS_FILE: z.string().min(1).optional(),
+  PAYLOAD_ENCRYPTION: z.enum(['optional', 'required']).default('optional'),
+  // The codec server (codec/main.ts) that the Temporal Web UI calls to show payloads decrypted.
+  CODEC_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_PORT: port.default(8081),
+  CODEC_AUTH: z.enum(['token', 'none']).default('token'),
+  CODEC_TOKENS: z.string().optional(),
+  CODEC_CORS_ORIGINS: z.string().optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -63,6 +76,22 @@ export interface Config {
     connection: TemporalConnection['connection'];
     /** How the connection is secured, for logs (no secret in it). */
     security: string;
+    /** For every `Client`, `Worker` and replay: the payload codec (encrypting when the ring has a key). */
+    dataConverter: DataConverter;
+  };
+  encryption: {
+    /** The payload keys; empty when encryption is off (payloads then go to Temporal in clear). */
+    keyRing: KeyRing;
+    /** For logs: "on (key k1, from …)" or "off". */
+    describe: string;
+  };
+  /** The codec server: where it listens, who may call it, which browser origins (the Web UI's) may. */
+  codecServer: {
+    host: string;
+    port: number;
+    auth: 'token' | 'none';
+    tokens: string[];
+    corsOrigins: string[];
   };
   api: {
     host: string;
@@ -119,6 +148,32 @@ function parseTokens(raw: string | undefined): ApiToken[] {
   });
 }
 
+/** The file `npm run dev` and `npm run cluster` keep their payload key ring in. */
+export const payloadKeysFileIn = (dataDir: string): string => join(dataDir, 'payload-keys');
+
+/** PAYLOAD_KEYS, else PAYLOAD_KEYS_FILE, else none (payloads go to Temporal in clear). */
+function payloadKeyRing(e: z.output<typeof environmentSchema>): KeyRing {
+  if (e.PAYLOAD_KEYS?.trim() && e.PAYLOAD_KEYS_FILE) throw new ConfigError('invalid configuration: set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE, not both');
+  let ring: KeyRing;
+  try {
+    if (e.PAYLOAD_KEYS?.trim()) ring = KeyRing.fromText(e.PAYLOAD_KEYS);
+    else if (e.PAYLOAD_KEYS_FILE) ring = KeyRing.fromFile(e.PAYLOAD_KEYS_FILE);
+    else ring = KeyRing.empty();
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`, { cause: err });
+  }
+  if (e.PAYLOAD_ENCRYPTION === 'required' && !ring.current) {
+    throw new ConfigError('invalid configuration: PAYLOAD_ENCRYPTION=required, and no payload key is configured: set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE (npm run payload-key makes one)');
+  }
+  return ring;
+}
+
+function parseCodecTokens(raw: string | undefined): string[] {
+  const tokens = (raw ?? '').split(',').map((token) => token.trim()).filter(Boolean);
+  if (tokens.some((token) => token.length < 16)) throw new ConfigError('invalid configuration: every token in CODEC_TOKENS must be at least 16 characters');
+  return tokens;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
@@ -135,9 +190,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch (err) {
     throw new ConfigError(`invalid configuration: ${(err as Error).message}`, { cause: err });
   }
+  const keyRing = payloadKeyRing(e);
+  const current = keyRing.current;
   return {
     temporal: {
       address: temporal.connection.address,
+      dataConverter: { payloadCodecs: [new EncryptionCodec(keyRing)] },
       namespace: temporal.namespace,
       connection: temporal.connection,
       security: temporal.security,
@@ -157,6 +215,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     portal: { secret: e.PORTAL_SECRET },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
     dataDir: resolve(e.DATA_DIR),
+    encryption: { keyRing, describe: current ? `on (encrypting with key ${current.id}, from ${keyRing.source})` : 'off' },
+    codecServer: {
+      host: e.CODEC_HOST,
+      port: e.CODEC_PORT,
+      auth: e.CODEC_AUTH,
+      tokens: parseCodecTokens(e.CODEC_TOKENS),
+      corsOrigins: e.CODEC_CORS_ORIGINS?.trim()
+        ? e.CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
+        : [`http://localhost:${e.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`],
+    },
     worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
   };
 }

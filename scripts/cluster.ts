@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { apiUrlOf, printSummary, splitHostPort, startApplication, Supervisor } from './supervisor';
+import { apiUrlOf, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,15 +20,20 @@ const APPLICATION_TIER = 3;
 async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');
   const frontendPort = Number(splitHostPort(config.temporal.address)[1] || 7233);
+  const dataDir = join(config.dataDir, 'cluster');
+  const keys = stackPayloadKeys(config, dataDir);
+  const uiPort = config.temporal.uiPort;
+  const codec = codecServerEnv(config, [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`]);
   const cluster = await TemporalCluster.start({
-    dataDir: join(config.dataDir, 'cluster'),
+    dataDir,
+    codecEndpoint: codec.url,
     ports: defaultPorts(frontendPort, config.temporal.uiPort),
     namespace: config.temporal.namespace,
     spawn: (name, command, args, options) => supervisor.start(`temporal-${name}`, command, args, tierOf[name], options),
     log: (line) => console.log(`[cluster] ${line}`),
   });
   if (supervisor.isStopping) return;
-  await startApplication(supervisor, config, token, cluster.clientEnv(), APPLICATION_TIER);
+  await startApplication(supervisor, config, token, { ...cluster.clientEnv(), ...keys.env }, APPLICATION_TIER, codec);
   if (supervisor.isStopping) return;
   printSummary({
     apiUrl: apiUrlOf(config),
@@ -36,7 +41,9 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
     temporal: `${cluster.address} (namespace ${config.temporal.namespace}; mTLS, client certificate ${cluster.certs.clientCert})`,
     token,
     tokenFromEnv: Boolean(config.api.token),
-    data: `${join(config.dataDir, 'cluster')} (PostgreSQL, certificates)`,
+    data: `${dataDir} (PostgreSQL, certificates)`,
+    codecUrl: codec.url,
+    payloadKeys: keys.source,
   });
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { apiUrlOf, printSummary, splitHostPort, startApplication, Supervisor } from './supervisor';
+import { apiUrlOf, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,12 +18,16 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const [temporalHost = '127.0.0.1', temporalPort = '7233'] = splitHostPort(config.temporal.address);
   const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true });
+  const keys = stackPayloadKeys(config, dataDir);
+  const uiPort = config.temporal.uiPort;
+  const codec = codecServerEnv(config, [...new Set([temporalHost, 'localhost', '127.0.0.1'])].map((host) => `http://${host}:${uiPort}`));
   const serverArgs = devServerArgs({
     ip: temporalHost,
     port: Number(temporalPort),
     uiPort: config.temporal.uiPort,
     dbFile: `${dataDir}/temporal.sqlite`,
     namespace: config.temporal.namespace,
+    codecEndpoint: codec.url,
   });
   supervisor.start('temporal', temporalCli, serverArgs, 0);
   await supervisor.waitFor('Temporal', async () => {
@@ -31,7 +35,7 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
     await connection.close();
     return true;
   });
-  await startApplication(supervisor, config, token, {}, 1);
+  await startApplication(supervisor, config, token, keys.env, 1, codec);
   if (supervisor.isStopping) return;
   printSummary({
     apiUrl: apiUrlOf(config),
@@ -40,6 +44,8 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
     token,
     tokenFromEnv: Boolean(config.api.token),
     data: `${dataDir}/temporal.sqlite`,
+    codecUrl: codec.url,
+    payloadKeys: keys.source,
   });
 }
 

@@ -9,6 +9,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { PayloadKeyError } from '../codec/payload-codec';
 import { exitOnStartError, loadConfig } from '../domain/config';
 import { workflowsPath } from '../worker/worker';
 
@@ -24,11 +25,13 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const { temporal } = loadConfig();
   const connection = await Connection.connect(temporal.connection);
-  const client = new Client({ connection, namespace: temporal.namespace });
+  // Histories come back with their payloads as stored: the replaying worker decrypts them, with the
+  // same key ring as the worker that wrote them (PAYLOAD_KEYS or PAYLOAD_KEYS_FILE).
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: temporal.dataConverter });
   let replayed = 0;
   let diverged = 0;
   const histories = client.workflow.list({ query }).intoHistories();
-  for await (const result of Worker.runReplayHistories({ workflowsPath }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath, dataConverter: temporal.dataConverter }, histories)) {
     replayed++;
     if (!result.error) {
       console.log(`ok        ${result.workflowId} (run ${result.runId})`);
@@ -54,4 +57,11 @@ export function firstDivergence(message: string): string {
   return event ? `first diverging event: #${event[1]}${event[2] ? ` (${event[2]})` : ''} — ${message.split('\n')[0]}` : message.split('\n')[0]!;
 }
 
-main().catch((err: unknown) => exitOnStartError('replay', err));
+main().catch((err: unknown) => {
+  // Encrypted histories without their key: say which key, in one line.
+  if (err instanceof PayloadKeyError) {
+    console.error(`replay: cannot read the histories: ${err.message}`);
+    process.exit(1);
+  }
+  exitOnStartError('replay', err);
+});

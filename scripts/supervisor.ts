@@ -5,6 +5,9 @@
  * its database), when asked or when any process exits on its own.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newKeyEntry } from '../codec/key-ring';
 import type { Config } from '../domain/config';
 
 interface Supervised {
@@ -96,12 +99,45 @@ async function stop({ name, process: child }: Supervised): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The worker and the API, in a tier above Temporal's (stopped first), then waits for the API to answer. */
-export async function startApplication(supervisor: Supervisor, config: Config, token: string, env: Record<string, string>, tier: number): Promise<void> {
+/**
+ * Payload encryption for a development stack: the ring in PAYLOAD_KEYS or PAYLOAD_KEYS_FILE when
+ * set, else one made at first start in `dataDir` and kept there with the data it encrypts (losing
+ * it loses the payloads). Answers the environment our processes need, and where the keys are.
+ */
+export function stackPayloadKeys(config: Config, dataDir: string): { env: Record<string, string>; source: string } {
+  if (config.encryption.keyRing.current) return { env: {}, source: config.encryption.keyRing.source };
+  const file = join(dataDir, 'payload-keys');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    const entry = newKeyEntry(`dev-${new Date().toISOString().slice(0, 10)}`);
+    writeFileSync(file, `# Payload key ring (id:base64), newest first: the first encrypts, all decrypt.\n${entry}\n`, { mode: 0o600 });
+  }
+  return { env: { PAYLOAD_KEYS_FILE: file }, source: file };
+}
+
+/**
+ * The codec server for a development stack's Web UI: on loopback, asking no credential unless
+ * CODEC_AUTH says otherwise, open to the UI's origins. Answers its URL, the UI's codec endpoint.
+ */
+export function codecServerEnv(config: Config, uiOrigins: string[]): { env: Record<string, string>; url: string } {
+  const { host, port } = config.codecServer;
+  return {
+    env: {
+      CODEC_AUTH: process.env.CODEC_AUTH ?? 'none',
+      CODEC_CORS_ORIGINS: process.env.CODEC_CORS_ORIGINS ?? uiOrigins.join(','),
+    },
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  };
+}
+
+/** The worker, the API and the codec server, in a tier above Temporal's (stopped first), then waits for the API and the codec server to answer. */
+export async function startApplication(supervisor: Supervisor, config: Config, token: string, env: Record<string, string>, tier: number, codec: { env: Record<string, string>; url: string }): Promise<void> {
   const tsx = ['--import', 'tsx'];
   supervisor.start('worker', process.execPath, [...tsx, 'worker/main.ts'], tier, { env: { ...process.env, ...env } });
   supervisor.start('api', process.execPath, [...tsx, 'api/main.ts'], tier, { env: { ...process.env, ...env, API_TOKEN: token } });
+  supervisor.start('codec', process.execPath, [...tsx, 'codec/main.ts'], tier, { env: { ...process.env, ...env, ...codec.env } });
   await supervisor.waitFor('the API', async () => (await fetch(`${apiUrlOf(config)}/healthz`)).ok);
+  await supervisor.waitFor('the codec server', async () => (await fetch(`${codec.url}/healthz`)).ok);
 }
 
 export function apiUrlOf(config: Config): string {
@@ -114,21 +150,25 @@ export function splitHostPort(address: string): [string, string] {
 }
 
 /** The lines both commands print once everything is up. */
-export function printSummary({ apiUrl, uiUrl, temporal, token, tokenFromEnv, data }: {
+export function printSummary({ apiUrl, uiUrl, temporal, token, tokenFromEnv, data, codecUrl, payloadKeys }: {
   apiUrl: string;
   uiUrl: string;
   temporal: string;
   token: string;
   tokenFromEnv: boolean;
   data: string;
+  codecUrl: string;
+  payloadKeys: string;
 }): void {
   console.log(`
   Webhooks is running.
     API           ${apiUrl}
-    Temporal UI   ${uiUrl}
+    Temporal UI   ${uiUrl} (payloads decoded by the codec server)
+    Codec server  ${codecUrl}
     Temporal      ${temporal}
     API token     ${token}${tokenFromEnv ? ' (from API_TOKEN)' : ' (made for this run; set API_TOKEN to choose one)'}
     Data          ${data}
+    Payload keys  ${payloadKeys} (event data, bodies and memos are encrypted in Temporal)
 
   Try:  curl -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/subscriptions
   Depo: curl -X POST -H "Authorization: Bearer ${token}" ${apiUrl}/v1/partners/acme/portal-links

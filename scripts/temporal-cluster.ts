@@ -69,6 +69,8 @@ export interface ClusterOptions {
   dataDir: string;
   ports: ClusterPorts;
   namespace: string;
+  /** Where the Web UI asks to decode payloads (the codec server), if anywhere. */
+  codecEndpoint?: string;
   /** Starts a process; the default pipes its output away. `npm run cluster` passes its supervisor's. */
   spawn?: (name: ClusterProcess, command: string, args: string[], options: SpawnOptions) => ChildProcess;
   /** Progress lines ("applying the schema", …). */
@@ -283,6 +285,16 @@ export class TemporalCluster {
     for (const service of others) this.startService(service);
   }
 
+  /** The whole `temporal` database as `pg_dump` prints it (binary columns in hex): what is at rest. */
+  dumpDatabase(): string {
+    return execFileSync(join(this.pgBin, 'pg_dump'), ['-h', '127.0.0.1', '-p', String(this.options.ports.postgres), '-U', 'temporal', '-d', 'temporal', '--data-only'], {
+      env: { PATH: process.env.PATH ?? '', PGPASSWORD: this.password },
+      encoding: 'utf8',
+      maxBuffer: 1024 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
   private clusterMetadataSaved(): boolean {
     const count = execFileSync(
       join(this.pgBin, 'psql'),
@@ -358,6 +370,7 @@ export class TemporalCluster {
         TEMPORAL_TLS_CERT: join(certs, 'ui.crt'),
         TEMPORAL_TLS_KEY: join(certs, 'ui.key'),
         TEMPORAL_TLS_SERVER_NAME: FRONTEND_SERVER_NAME,
+        TEMPORAL_CODEC_ENDPOINT: this.options.codecEndpoint ?? '',
       },
     });
     await waitUntil('the Temporal Web UI', 60_000, async () => (await fetch(`http://127.0.0.1:${ui}/api/v1/settings`)).ok || undefined);

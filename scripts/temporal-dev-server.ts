@@ -11,13 +11,15 @@ export interface DevServerOptions {
   dbFile: string;
   namespace?: string;
   headless?: boolean;
+  /** Where the Web UI asks to decode payloads (the codec server). */
+  codecEndpoint?: string;
 }
 
 /**
  * `temporal server start-dev` as this project runs it: SQLite on disk with a write-ahead log (its
  * single connection serialises all persistence; WAL keeps that fast), the project's search attributes.
  */
-export function devServerArgs({ ip, port, uiPort, dbFile, namespace = 'default', headless }: DevServerOptions): string[] {
+export function devServerArgs({ ip, port, uiPort, dbFile, namespace = 'default', headless, codecEndpoint }: DevServerOptions): string[] {
   return [
     'server', 'start-dev',
     '--ip', ip,
@@ -29,6 +31,7 @@ export function devServerArgs({ ip, port, uiPort, dbFile, namespace = 'default',
     '--log-level', 'error',
     ...searchAttributeFlags.flatMap((flag) => ['--search-attribute', flag]),
     ...(namespace === 'default' ? [] : ['--namespace', namespace]),
+    ...(codecEndpoint && !headless ? ['--ui-codec-endpoint', codecEndpoint] : []),
   ];
 }
 

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     worker = await createWorker(config, connection, {}, metrics);
-    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, metricsPort });
+    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe, metricsPort });
     await worker.run();
   } finally {
     probes?.close();

@@ -19,6 +19,8 @@ export async function createWorker(
     taskQueue: config.temporal.taskQueue,
     ...(config.worker.workflowBundlePath ? { workflowBundle: { codePath: config.worker.workflowBundlePath } } : { workflowsPath }),
     activities: createActivities(config, { metrics }),
+    // Codecs run here, outside the workflow sandbox: workflow code never sees ciphertext.
+    dataConverter: config.temporal.dataConverter,
     ...overrides,
   });
 }

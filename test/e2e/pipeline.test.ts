@@ -1,14 +1,21 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newKeyEntry } from '../../codec/key-ring';
+import { temporalConnection } from '../../domain/temporal-connection';
+import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { Receiver } from '../support/receiver';
 import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
-import { clusterBackend, devServerBackend } from '../support/cluster';
-import { eventually } from '../support/temporal';
+import { clusterBackend, devServerBackend, holdsInClear } from '../support/cluster';
+import { eventually, temporalCliPath } from '../support/temporal';
 
 /**
  * The whole pipeline with every part real: a Temporal server (the dev server from the installed
  * binary, then a cluster as `npm run cluster` runs it, reached over mTLS), the worker and API
- * processes started from their entry points, and a local receiver over HTTP.
+ * processes started from their entry points, and a local receiver over HTTP. Payload encryption
+ * is on, as `npm run dev`, `npm run cluster` and the compose stack run it, with a codec server.
  */
 describe.each([devServerBackend, clusterBackend])('end to end on $name: API → Temporal → worker → receiver', (backend) => {
   const token = `e2e-${randomUUID()}`;
@@ -20,6 +27,10 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
   let baseUrl: string;
   let processEnv: Record<string, string>;
   let workerMetricsPort: number;
+  let codecServer: ProjectProcess;
+  let codecUrl: string;
+  const operatorToken = `operator-${randomUUID()}`;
+  const payloadKey = newKeyEntry('e2e-key');
 
   const call = async (method: string, path: string, body?: unknown, auth = true) => {
     const response = await fetch(`${baseUrl}${path}`, {
@@ -51,14 +62,21 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       DELIVERY_BACKOFF_SCALE: '0.0001',
       WORKER_METRICS_PORT: String(workerMetricsPort),
+      PAYLOAD_KEYS: payloadKey,
+      PAYLOAD_ENCRYPTION: 'required',
     };
     worker = startProjectProcess('worker/main.ts', processEnv);
     api = startProjectProcess('api/main.ts', processEnv);
+    const codecPort = await freePort();
+    codecUrl = `http://127.0.0.1:${codecPort}`;
+    codecServer = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKey, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken });
     await eventually(async () => ((await fetch(`${baseUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'the API');
+    await eventually(async () => ((await fetch(`${codecUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'the codec server');
     await eventually(() => (worker.output().includes('polling') ? true : undefined), 60_000, 'the worker');
   });
 
   afterAll(async () => {
+    await codecServer?.stop();
     await api?.stop();
     await worker?.stop();
     await receiver?.close();
@@ -224,6 +242,79 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
       return acknowledged.every((id) => ids.includes(id)) ? ids : undefined;
     });
     expect(new Set(delivered).size).toBe(delivered.length);
+  });
+
+  it('keeps event data, endpoint urls and memos encrypted at rest and in `temporal workflow show`; operators read them through the codec server', async () => {
+    const dataMarker = `data-marker-${randomUUID()}`;
+    const urlMarker = `url-marker-${randomUUID()}`;
+    const partnerId = 'at-rest';
+    const created = await call('POST', `/v1/partners/${partnerId}/subscriptions`, {
+      url: receiver.url(`/at-rest?token=${urlMarker}`),
+      eventTypes: ['secret.shared'],
+      batching: { maxEvents: 1 },
+    });
+    expect(created.status).toBe(201);
+    expect((await call('POST', `/v1/partners/${partnerId}/events`, { type: 'secret.shared', data: { note: dataMarker } })).status).toBe(202);
+    const request = await eventually(() => receiver.requests.find((r) => r.path.startsWith('/at-rest')), 20_000, 'the batch');
+    expect(request.path).toBe(`/at-rest?token=${urlMarker}`);
+    const batchId = (JSON.parse(request.body) as { batch_id: string }).batch_id;
+    // The API reads back what it and the worker wrote: the batch, its body and the subscription, in clear.
+    const batch = await eventually(async () => {
+      const found = await call('GET', `/v1/batches/${batchId}`);
+      return found.json?.status === 'delivered' ? found.json : undefined;
+    });
+    expect(JSON.stringify(batch.payload)).toContain(dataMarker);
+    expect((await call('GET', `/v1/partners/${partnerId}/subscriptions/${created.json!.id}`)).json!.url).toContain(urlMarker);
+
+    // The control: a value written without the codec is found in the same store by the same search.
+    const controlMarker = `control-marker-${randomUUID()}`;
+    const { connection: options, namespace } = temporalConnection(temporal.env);
+    const connection = await Connection.connect(options);
+    const control = await new Client({ connection, namespace }).workflow.start('nobodyRunsThis', {
+      taskQueue: `nobody-polls-${randomUUID()}`,
+      workflowId: `control-${randomUUID()}`,
+      args: [controlMarker],
+      memo: { control: controlMarker },
+    });
+    await control.terminate('control written');
+    await connection.close();
+
+    const atRest = temporal.atRest();
+    expect(holdsInClear(atRest, controlMarker), `the control marker in ${backend.store}`).toBe(true);
+    expect(holdsInClear(atRest, dataMarker), `event data in ${backend.store}`).toBe(false);
+    expect(holdsInClear(atRest, urlMarker), `the endpoint url in ${backend.store}`).toBe(false);
+
+    const cli = promisify(execFile);
+    const show = async (workflowId: string, codec: string[] = []) =>
+      (await cli(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', ...codec], { env: { PATH: process.env.PATH ?? '', ...temporal.env }, maxBuffer: 64 * 2 ** 20 })).stdout;
+    const workflows = [batchWorkflowId(batchId), subscriptionWorkflowId(partnerId, created.json!.id as string)];
+    const plain = (await Promise.all(workflows.map((id) => show(id)))).join('\n');
+    expect(plain).toContain(Buffer.from('binary/encrypted').toString('base64'));
+    expect(holdsInClear(Buffer.from(plain), dataMarker)).toBe(false);
+    expect(holdsInClear(Buffer.from(plain), urlMarker)).toBe(false);
+    // The same command through the codec server, with an operator token, shows them.
+    const decoded = await show(workflows[0]!, ['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${operatorToken}`]);
+    expect(holdsInClear(Buffer.from(decoded), dataMarker)).toBe(true);
+    expect(holdsInClear(Buffer.from(decoded), urlMarker)).toBe(true);
+  });
+
+  it('replays encrypted histories with the key, and names the missing key without it', async () => {
+    const partnerId = 'replayed';
+    const created = await call('POST', `/v1/partners/${partnerId}/subscriptions`, { url: receiver.url('/replayed'), eventTypes: ['t'], batching: { maxEvents: 1 } });
+    await call('POST', `/v1/partners/${partnerId}/events`, { type: 't', data: { n: 1 } });
+    await eventually(() => receiver.requests.find((r) => r.path === '/replayed'), 20_000, 'the batch');
+    const workflowId = subscriptionWorkflowId(partnerId, created.json!.id as string);
+
+    const replay = (env: Record<string, string>) => {
+      const run = startProjectProcess('scripts/replay.ts', env, [workflowId]);
+      return run.exited.then((code) => ({ code, output: run.output() }));
+    };
+    const ok = await replay({ ...temporal.env, PAYLOAD_KEYS: payloadKey });
+    expect(ok.output).toContain(`ok        ${workflowId}`);
+    expect(ok.code).toBe(0);
+    const missing = await replay({ ...temporal.env });
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain('encrypted with key e2e-key, and no payload keys are configured: set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE');
   });
 
   it('refuses to start the API without API_TOKEN', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,24 +59,55 @@ export function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A Temporal server for end-to-end tests, and the environment our processes need to reach it. */
+/**
+ * A Temporal server for end-to-end tests, the environment our processes (and the Temporal CLI)
+ * need to reach it, and what it holds at rest: the bytes a thief of its disk or backups would read.
+ */
 export interface TemporalBackend {
   name: string;
-  start(): Promise<{ env: Record<string, string>; teardown(): Promise<void> }>;
+  /** What `atRest()` reads, for messages. */
+  store: string;
+  start(): Promise<{ env: Record<string, string>; teardown(): Promise<void>; atRest(): Buffer }>;
 }
 
 export const devServerBackend: TemporalBackend = {
   name: 'the dev server',
+  store: 'its SQLite file (with its journal)',
   async start() {
-    const server = await startDevServer();
-    return { env: { TEMPORAL_ADDRESS: server.address }, teardown: () => server.teardown() };
+    const dir = mkdtempSync(join(tmpdir(), 'webhooks-dev-server-'));
+    const dbFile = join(dir, 'temporal.sqlite');
+    const server = await startDevServer(['--db-filename', dbFile]);
+    return {
+      env: { TEMPORAL_ADDRESS: server.address },
+      atRest: () => Buffer.concat([dbFile, `${dbFile}-wal`, `${dbFile}-journal`].filter((file) => existsSync(file)).map((file) => readFileSync(file))),
+      async teardown() {
+        await server.teardown();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   },
 };
 
 export const clusterBackend: TemporalBackend = {
   name: 'a Temporal cluster (PostgreSQL, four services, mTLS)',
+  store: 'its PostgreSQL database (pg_dump)',
   async start() {
     const test = await startTestCluster();
-    return { env: test.cluster.clientEnv(), teardown: () => test.teardown() };
+    return { env: test.cluster.clientEnv(), atRest: () => Buffer.from(test.cluster.dumpDatabase()), teardown: () => test.teardown() };
   },
 };
+
+/**
+ * Whether `marker` is in `store` in any form a reader could decode without a key: its bytes, in
+ * hex (how pg_dump prints binary columns), or in base64 (how JSON carries bytes) at each alignment.
+ */
+export function holdsInClear(store: Buffer, marker: string): boolean {
+  const bytes = Buffer.from(marker);
+  const forms = [bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('hex').toUpperCase())];
+  for (let shift = 0; shift < 3; shift++) {
+    // The base64 of the marker shifted by `shift` bytes, without the characters that depend on its neighbours.
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    forms.push(Buffer.from(encoded.slice(shift === 0 ? 0 : shift + 1, -4)));
+  }
+  return forms.some((form) => store.includes(form));
+}

@@ -28,6 +28,7 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: Con
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(config, options),
+    dataConverter: config.temporal.dataConverter,
   });
 }
 

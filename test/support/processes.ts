@@ -24,8 +24,8 @@ export interface ProjectProcess {
 }
 
 /** Runs one of the project's real entry points (`worker/main.ts`, `api/main.ts`) as its own process. */
-export function startProjectProcess(entry: string, env: Record<string, string>): ProjectProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function startProjectProcess(entry: string, env: Record<string, string>, args: string[] = []): ProjectProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -46,8 +46,8 @@ function templateVariables(file: string): { name: string; defaulted: boolean }[]
 }
 
 describe('the production stack (docker-compose.yml)', () => {
-  it('runs Temporal as four services on PostgreSQL with a schema job, its Web UI, a setup step, the API and a scalable worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'setup', 'temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-schema', 'temporal-ui', 'temporal-worker', 'worker']);
+  it('runs Temporal as four services on PostgreSQL with a schema job, its Web UI, a setup step, the API, a scalable worker and the codec server', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'codec', 'postgresql', 'setup', 'temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-schema', 'temporal-ui', 'temporal-worker', 'worker']);
     for (const name of temporalServiceNames) {
       expect(services[name]!.environment).toMatchObject({ TEMPORAL_SERVICES: name.replace('temporal-', ''), POSTGRES_SEEDS: 'postgresql' });
     }
@@ -58,11 +58,26 @@ describe('the production stack (docker-compose.yml)', () => {
     expect(services.api!.command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
     expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts']);
     expect(services.setup!.command).toEqual(['node', '--import', 'tsx', 'scripts/register-search-attributes.ts']);
-    for (const name of ['api', 'worker', 'setup']) expect(services[name]!.build).toBe('.');
+    expect(services.codec!.command).toEqual(['node', '--import', 'tsx', 'codec/main.ts']);
+    for (const name of ['api', 'worker', 'setup', 'codec']) expect(services[name]!.build).toBe('.');
+  });
+
+  it('requires payload encryption in every process of ours, and an operator credential at the codec server the UI calls', () => {
+    for (const name of ['api', 'worker', 'setup', 'codec']) {
+      expect(services[name]!.environment, name).toMatchObject({ PAYLOAD_KEYS_FILE: '/run/secrets/payload-keys', PAYLOAD_ENCRYPTION: 'required' });
+      expect((services[name] as { secrets?: string[] }).secrets, name).toContain('payload-keys');
+    }
+    const codec = services.codec!.environment!;
+    expect(codec).toMatchObject({ CODEC_AUTH: 'token', CODEC_PORT: '8081', CODEC_TOKENS: expect.stringMatching(/^\$\{CODEC_TOKENS:\?/) });
+    const ui = services['temporal-ui']!.environment!;
+    expect(ui).toMatchObject({ TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8081', TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' });
+    // The browser that loads the UI is the origin the codec server lets in.
+    expect(codec.CODEC_CORS_ORIGINS).toBe(ui.TEMPORAL_UI_ORIGIN);
+    expect(services.codec!.ports).toEqual(['127.0.0.1:8081:8081']);
   });
 
   it('configures the project only through variables the code reads', () => {
-    for (const name of ['api', 'worker', 'setup']) {
+    for (const name of ['api', 'worker', 'setup', 'codec']) {
       for (const variable of Object.keys(services[name]!.environment ?? {})) expect(environmentNames, `${name}: ${variable}`).toContain(variable);
     }
     expect(services.api!.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal-frontend:7233', API_HOST: '0.0.0.0', API_PORT: '8080' });
