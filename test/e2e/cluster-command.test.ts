@@ -64,6 +64,7 @@ describe('npm run cluster', () => {
       API_PORT: String(apiPort),
       API_TOKEN: TOKEN,
       WORKER_METRICS_PORT: String(await freePort()),
+      CODEC_PORT: String(await freePort()),
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     };
@@ -84,6 +85,15 @@ describe('npm run cluster', () => {
     expect(output).toContain(`Temporal UI   http://127.0.0.1:${ports.ui}`);
     expect(output).toContain(`API token     ${TOKEN} (from API_TOKEN)`);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces`)).status).toBe(200);
+    // Encryption on, with a key made at first start and kept with the cluster's data; the Web UI
+    // is pointed at the codec server.
+    const codecUrl = `http://127.0.0.1:${env.CODEC_PORT}`;
+    expect(output).toContain(`Codec server  ${codecUrl}`);
+    expect(output).toContain(`Payload keys  ${join(dataDir, 'cluster', 'payload-keys')}`);
+    expect(readFileSync(join(dataDir, 'cluster', 'payload-keys'), 'utf8')).toMatch(/^dev-[\d-]+:[A-Za-z0-9+/]{43}=$/m);
+    const settings = (await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe(codecUrl);
+    expect((await fetch(`${codecUrl}/healthz`)).status).toBe(200);
 
     const created = await call('POST', '/v1/partners/cluster-command/subscriptions', { url: receiver.url('/hook'), eventTypes: ['t.created'], batching: { maxEvents: 1 } });
     expect(created.status).toBe(201);
@@ -94,12 +104,15 @@ describe('npm run cluster', () => {
 
   it('stops every process on Ctrl-C, and the next start finds the subscription again', async () => {
     expect(await interrupt()).toBe(0);
-    for (const port of [ports.frontend, ports.history, ports.matching, ports.worker, ports.postgres, ports.ui, Number(env.API_PORT)]) {
+    for (const port of [ports.frontend, ports.history, ports.matching, ports.worker, ports.postgres, ports.ui, Number(env.API_PORT), Number(env.CODEC_PORT)]) {
       expect(await listening(port), `port ${port}`).toBe(false);
     }
     expect(processesUsing(dataDir), 'processes still using the data folder').toEqual([]);
 
+    const keys = readFileSync(join(dataDir, 'cluster', 'payload-keys'), 'utf8');
     await start();
+    // The same key ring (nothing re-made), so the encrypted subscription reads back.
+    expect(readFileSync(join(dataDir, 'cluster', 'payload-keys'), 'utf8')).toBe(keys);
     const listed = (await (await call('GET', '/v1/partners/cluster-command/subscriptions')).json()) as { subscriptions: { url: string }[] };
     expect(listed.subscriptions).toEqual([expect.objectContaining({ url: receiver.url('/hook') })]);
     expect(await interrupt()).toBe(0);
