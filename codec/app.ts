@@ -132,7 +132,7 @@ export function createCodecApp({ codec, auth, tokens, corsOrigins, now = Date.no
     .post('/encode', codecRoute('encode'))
     .get('/login', (c) => c.html(loginPage(auth === 'none' ? 'This codec server asks no credential (it listens on loopback only).' : undefined)))
     .post('/login', async (c) => {
-      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+      const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
       const token = typeof form.token === 'string' ? form.token : '';
       if (!knownToken(token)) return c.html(loginPage('That is not an operator token of this codec server.'), 401);
       const expires = now() + SESSION_SECONDS * 1000;

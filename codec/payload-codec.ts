@@ -35,7 +35,16 @@ export class PayloadKeyError extends Error {
 export class EncryptionCodec implements PayloadCodec {
   constructor(readonly ring: KeyRing) {}
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
+  // The work is synchronous; the interface is not. A throw in the executor rejects the promise.
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => resolve(this.encrypt(payloads)));
+  }
+
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => resolve(payloads.map((payload) => (encodingOf(payload) === ENCRYPTED_ENCODING ? this.decrypt(payload) : payload))));
+  }
+
+  private encrypt(payloads: Payload[]): Payload[] {
     const key = this.ring.current;
     if (!key) return payloads;
     return payloads.map((payload) => {
@@ -49,10 +58,6 @@ export class EncryptionCodec implements PayloadCodec {
         data,
       };
     });
-  }
-
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => (encodingOf(payload) === ENCRYPTED_ENCODING ? this.decrypt(payload) : payload));
   }
 
   private decrypt(payload: Payload): Payload {

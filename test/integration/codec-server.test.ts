@@ -11,7 +11,7 @@ const codec = new EncryptionCodec(KeyRing.fromText(newKeyEntry('k1')));
 const app = createCodecApp({ codec, auth: 'token', tokens: [operatorToken], corsOrigins: [uiOrigin] });
 
 const asJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 const fromJson = (p: { metadata: Record<string, string>; data: string }): Payload => ({
