@@ -1,4 +1,4 @@
-# One image for the API, the worker and the setup step; docker-compose.yml picks the command.
+# One image for the API, the worker, the codec server and the setup step; docker-compose.yml picks the command.
 
 # Build: bundle the workflow code ahead of time, so a worker starts without webpack.
 FROM node:20-bookworm-slim AS build
@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY domain ./domain
+COPY codec ./codec
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
@@ -21,6 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY domain ./domain
+COPY codec ./codec
 COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api

@@ -1,11 +1,13 @@
 /**
  * `npm run bench` (add `-- --quick` for a run under two minutes; `-- --temporal=cluster` for a
- * Temporal cluster as `npm run cluster` runs it instead of the dev server): the real stack on this machine,
+ * Temporal cluster as `npm run cluster` runs it instead of the dev server; `-- --encryption=compare`
+ * for the cost of payload encryption, A/B in one run): the real stack on this machine,
  * load from a separate process, four scenarios at a fixed offered load and (full run) stepped up
  * until the backlog grows, and the receiver's and Temporal's own ceilings measured in the same run.
  * Prints a table; writes JSON with the machine's description under bench/results/.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
 const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
+/** `--encryption=compare`: the hot and shared scenarios with payload encryption off and on, alternating stacks. */
+const encryptionCompare = process.argv.includes('--encryption=compare');
 const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
 const TEMPORAL_DESCRIPTION = {
   dev: 'dev server: CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL',
@@ -88,6 +92,7 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   return {
     backlogAtStart,
     offeredPerSecond: rate,
+    acceptedCount: result.acceptedCount,
     acceptedPerSecond,
     errors: Object.fromEntries(Object.entries(result.statuses).filter(([status]) => status !== '202')),
     latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99) },
@@ -103,6 +108,57 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
 
 const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
+/**
+ * The cost of payload encryption (codec/): each scenario on fresh stacks with encryption off, on,
+ * on, off (so drift over the run falls on both sides equally), each at a load both sustain and at
+ * one neither does. Reports CPU per 1,000 accepted events (Temporal + worker + API) and accepted/s.
+ */
+async function compareEncryption(report: Record<string, unknown>): Promise<void> {
+  const key = `bench:${randomBytes(32).toString('base64')}`;
+  const loads: Record<string, { sustainable: number; overload: number }> = {
+    hot: { sustainable: 800, overload: 3000 },
+    shared: { sustainable: 300, overload: 1500 },
+  };
+  const rows: Record<string, unknown>[] = [];
+  for (const scenario of scenarios.filter((s) => s.name in loads)) {
+    for (const [run, encrypted] of [false, true, true, false].entries()) {
+      // PAYLOAD_KEYS empty: encryption off whatever the caller's environment says.
+      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, PAYLOAD_KEYS: encrypted ? key : '' }, { temporal });
+      try {
+        const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${run}-${i}`);
+        for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
+        for (const [load, rate] of Object.entries(loads[scenario.name]!)) {
+          const step = await runStep(stack, scenario, partners, rate);
+          const cpu = Object.values(step.cpuSeconds).reduce((sum, seconds) => sum + seconds, 0);
+          const row = { scenario: scenario.name, run, encryption: encrypted ? 'on' : 'off', load, ...step, cpuPerThousandEvents: +((cpu / Math.max(1, step.acceptedCount)) * 1000).toFixed(3) };
+          console.error('encryption', JSON.stringify(row));
+          rows.push(row);
+        }
+      } finally {
+        await stack.stop();
+      }
+    }
+  }
+  report.encryption = rows;
+  console.log(`
+Temporal: ${TEMPORAL_DESCRIPTION}`);
+  console.log('scenario  load         encryption  offered/s accepted/s  cpu s per 1,000 events (temporal/worker/api)  sustained');
+  for (const row of rows as (StepResult & { scenario: string; load: string; encryption: string; cpuPerThousandEvents: number })[]) {
+    const per = (seconds: number | undefined) => (((seconds ?? 0) / Math.max(1, row.acceptedCount)) * 1000).toFixed(2);
+    console.log(
+      [
+        row.scenario.padEnd(9),
+        row.load.padEnd(12),
+        row.encryption.padEnd(11),
+        String(row.offeredPerSecond).padStart(9),
+        String(row.acceptedPerSecond).padStart(10),
+        `${row.cpuPerThousandEvents.toFixed(2)} (${per(row.cpuSeconds.temporal)}${row.cpuSeconds.postgres === undefined ? '' : `+${per(row.cpuSeconds.postgres)}`}/${per(row.cpuSeconds.worker)}/${per(row.cpuSeconds.api)})`.padStart(44),
+        row.sustained ? '  yes' : '   no',
+      ].join(' '),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -112,7 +168,8 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown> = {};
   const peakRss: Record<string, Record<string, number>> = {};
-  for (const [index, scenario] of scenarios.entries()) {
+  if (encryptionCompare) await compareEncryption(report);
+  for (const [index, scenario] of encryptionCompare ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -168,9 +225,9 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling) printTable(report);
+  if (!profiling && !encryptionCompare) printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : quick ? 'quick' : 'full'}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : encryptionCompare ? 'encryption' : quick ? 'quick' : 'full'}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);

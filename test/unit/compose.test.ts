@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,19 @@ describe('the production stack (docker-compose.yml)', () => {
     // The browser that loads the UI is the origin the codec server lets in.
     expect(codec.CODEC_CORS_ORIGINS).toBe(ui.TEMPORAL_UI_ORIGIN);
     expect(services.codec!.ports).toEqual(['127.0.0.1:8081:8081']);
+  });
+
+  it('builds an image that holds every source folder the processes import', () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    const copied = (stage: string) => [...stage.matchAll(/^COPY (?!--from)(\S+) \.\/\S+$/gm)].map(([, dir]) => dir);
+    // Top-level folders with TypeScript in them, but for tests, benchmarks and fault scenarios.
+    const sources = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !['node_modules', 'test', 'bench', 'chaos', 'test-results', 'docs', 'cluster'].includes(entry.name))
+      .filter((entry) => readdirSync(resolve(root, entry.name)).some((file) => file.endsWith('.ts')))
+      .map((entry) => entry.name);
+    expect(sources).toContain('codec');
+    for (const dir of sources) expect(copied(stages[1]!), `the runtime stage copies ${dir}`).toContain(dir);
   });
 
   it('configures the project only through variables the code reads', () => {
