@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { cpuSeconds } from '../bench/stack';
+import { newKeyEntry } from '../codec/key-ring';
 import type { ClusterProcess } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
 import { startTestCluster, type TestCluster } from '../test/support/cluster';
@@ -140,6 +141,9 @@ export class Cluster {
       DELIVERY_BACKOFF_SCALE: '0.0001',
       WORKER_WORKFLOW_BUNDLE: bundle,
       WORKER_METRICS_PORT: '0',
+      // Payloads encrypted, as every stack of ours runs: the faults are tried against what ships.
+      PAYLOAD_KEYS: newKeyEntry('chaos'),
+      PAYLOAD_ENCRYPTION: 'required',
       ...env,
     };
     for (let i = 0; i < workers; i++) this.startWorker();

@@ -71,6 +71,8 @@ export interface ClusterOptions {
   namespace: string;
   /** Where the Web UI asks to decode payloads (the codec server), if anywhere. */
   codecEndpoint?: string;
+  /** Whether the UI's codec requests carry the browser's cookies for the codec server (its sign-in). */
+  codecIncludeCredentials?: boolean;
   /** Starts a process; the default pipes its output away. `npm run cluster` passes its supervisor's. */
   spawn?: (name: ClusterProcess, command: string, args: string[], options: SpawnOptions) => ChildProcess;
   /** Progress lines ("applying the schema", …). */
@@ -371,6 +373,7 @@ export class TemporalCluster {
         TEMPORAL_TLS_KEY: join(certs, 'ui.key'),
         TEMPORAL_TLS_SERVER_NAME: FRONTEND_SERVER_NAME,
         TEMPORAL_CODEC_ENDPOINT: this.options.codecEndpoint ?? '',
+        TEMPORAL_CODEC_INCLUDE_CREDENTIALS: String(this.options.codecIncludeCredentials ?? false),
       },
     });
     await waitUntil('the Temporal Web UI', 60_000, async () => (await fetch(`http://127.0.0.1:${ui}/api/v1/settings`)).ok || undefined);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
@@ -14,7 +14,8 @@ import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { createTestWorker, testConfig } from '../support/harness';
-import { freePort } from '../support/processes';
+import { startTestCluster, type TestCluster } from '../support/cluster';
+import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';
 
@@ -105,5 +106,71 @@ describe('encrypted batches in the Temporal Web UI', () => {
     await page.waitForFunction(() => /Input\s*"[A-Za-z0-9+/=]{200,}"/.test(document.body.innerText), undefined, { timeout: 30_000 });
     expect(await pageText(page)).not.toContain(marker);
     await page.screenshot({ path: screenshotPath('batch-encrypted.png'), fullPage: true });
+  });
+});
+
+/**
+ * The Compose stack's arrangement (decision 0006), with the real parts: a cluster's Web UI server
+ * configured with `includeCredentials`, the codec server process asking for an operator token,
+ * an operator signing in at the codec server's /login in the same browser.
+ */
+describe('an operator signing in to the codec server the cluster\'s Web UI calls', () => {
+  const marker = `cluster-ui-marker-${randomUUID()}`;
+  const operatorToken = `operator-${randomUUID()}`;
+  const payloadKeys = newKeyEntry('cluster-ui-key');
+  let test: TestCluster;
+  let codec: ProjectProcess;
+  let worker: ProjectProcess;
+  let receiver: Receiver;
+  let browser: Browser;
+  let codecUrl: string;
+  let batchId: string;
+
+  beforeAll(async () => {
+    receiver = await Receiver.start();
+    const codecPort = await freePort();
+    codecUrl = `http://127.0.0.1:${codecPort}`;
+    test = await startTestCluster({ ui: true, codec: { codecEndpoint: codecUrl, codecIncludeCredentials: true } });
+    const config = testConfig({ PAYLOAD_KEYS: payloadKeys });
+    const env = { ...test.cluster.clientEnv(), PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, WORKER_METRICS_PORT: '0', WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
+    worker = startProjectProcess('worker/main.ts', env);
+    codec = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKeys, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken, CODEC_CORS_ORIGINS: test.cluster.uiUrl! });
+    await eventually(async () => ((await fetch(`${codecUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 'the codec server');
+    const connection = await Connection.connect(test.cluster.connectionOptions());
+    const api = apiFor(new Client({ connection, dataConverter: config.temporal.dataConverter }), config);
+    await api('POST', '/v1/partners/cluster-ui/subscriptions', { url: receiver.url(`/cluster-ui?token=${marker}`), eventTypes: ['t'], batching: { maxEvents: 1 } });
+    await api('POST', '/v1/partners/cluster-ui/events', { type: 't', data: { note: marker } });
+    const request = await eventually(() => receiver.requests.find((r) => r.path.startsWith('/cluster-ui')), 60_000, 'the batch');
+    batchId = (JSON.parse(request.body) as { batch_id: string }).batch_id;
+    await connection.close();
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    await codec?.stop();
+    await receiver?.close();
+    await test?.teardown();
+  });
+
+  it('shows ciphertext until the operator signs in at the codec server, then the batch in clear', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const batchPage = `${test.cluster.uiUrl}/namespaces/default/workflows/${encodeURIComponent(batchWorkflowId(batchId))}`;
+    await page.goto(batchPage);
+    await page.getByText('deliveryWorkflow').first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => /Input\s*"[A-Za-z0-9+/=]{200,}"/.test(document.body.innerText), undefined, { timeout: 30_000 });
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain(marker);
+
+    await page.goto(`${codecUrl}/login`);
+    await page.getByLabel('Operator token').fill(operatorToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in for 12 hours').waitFor({ timeout: 10_000 });
+
+    await page.goto(batchPage);
+    await page.waitForFunction((text) => document.body.innerText.includes(text), marker, { timeout: 30_000 });
+    await page.screenshot({ path: screenshotPath('cluster-batch-decoded.png'), fullPage: true });
+    await context.close();
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TemporalCluster, type ClusterPorts } from '../../scripts/temporal-cluster';
+import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../../scripts/temporal-cluster';
 import { startDevServer } from './temporal';
 
 /**
@@ -14,11 +14,16 @@ export interface TestCluster {
   teardown(): Promise<void>;
 }
 
-export async function startTestCluster({ ui = false, namespace = 'default', reuse }: { ui?: boolean; namespace?: string; reuse?: TemporalCluster } = {}): Promise<TestCluster> {
+export async function startTestCluster({
+  ui = false,
+  namespace = 'default',
+  reuse,
+  codec,
+}: { ui?: boolean; namespace?: string; reuse?: TemporalCluster; codec?: Pick<ClusterOptions, 'codecEndpoint' | 'codecIncludeCredentials'> } = {}): Promise<TestCluster> {
   // `reuse`: a stopped cluster's folder and ports, to start it again on its data.
   const dir = reuse?.options.dataDir ?? mkdtempSync(join(tmpdir(), 'webhooks-cluster-'));
   const clusterPorts = reuse?.options.ports ?? (await testPorts(ui));
-  const cluster = await TemporalCluster.start({ dataDir: dir, ports: clusterPorts, namespace });
+  const cluster = await TemporalCluster.start({ dataDir: dir, ports: clusterPorts, namespace, ...codec });
   // If the test runner dies, the cluster goes with it.
   process.once('exit', cluster.killAll);
   return {
