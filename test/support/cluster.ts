@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +84,7 @@ export const devServerBackend: TemporalBackend = {
     const server = await startDevServer(['--db-filename', dbFile]);
     return {
       env: { TEMPORAL_ADDRESS: server.address },
-      atRest: () => Buffer.concat([dbFile, `${dbFile}-wal`, `${dbFile}-journal`].filter((file) => existsSync(file)).map((file) => readFileSync(file))),
+      atRest: () => Buffer.concat([dbFile, `${dbFile}-wal`, `${dbFile}-journal`].map(readIfThere)),
       async teardown() {
         await server.teardown();
         rmSync(dir, { recursive: true, force: true });
@@ -115,4 +115,14 @@ export function holdsInClear(store: Buffer, marker: string): boolean {
     forms.push(Buffer.from(encoded.slice(shift === 0 ? 0 : shift + 1, -4)));
   }
   return forms.some((form) => store.includes(form));
+}
+
+/** A file's bytes, or none if it is not there (SQLite deletes its rollback journal after each transaction). */
+function readIfThere(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
 }
