@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { apiUrlOf, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
+import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,13 +21,18 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');
   const frontendPort = Number(splitHostPort(config.temporal.address)[1] || 7233);
   const dataDir = join(config.dataDir, 'cluster');
-  const keys = stackPayloadKeys(config, dataDir);
   const uiPort = config.temporal.uiPort;
+  const ports = defaultPorts(frontendPort, uiPort);
+  await supervisor.claim('cluster', dataDir, [
+    ...(Object.entries(ports) as [string, number][]).map(([name, port]) => ({ host: '127.0.0.1', port, variable: name === 'ui' ? 'TEMPORAL_UI_PORT' : 'TEMPORAL_ADDRESS' })),
+    ...applicationPorts(config),
+  ]);
+  const keys = stackPayloadKeys(config, dataDir);
   const codec = codecServerEnv(config, [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`]);
   const cluster = await TemporalCluster.start({
     dataDir,
     codecEndpoint: codec.url,
-    ports: defaultPorts(frontendPort, config.temporal.uiPort),
+    ports,
     namespace: config.temporal.namespace,
     spawn: (name, command, args, options) => supervisor.start(`temporal-${name}`, command, args, tierOf[name], options),
     log: (line) => console.log(`[cluster] ${line}`),

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../domain/config';
-import { apiUrlOf, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
+import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,6 +18,11 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const [temporalHost = '127.0.0.1', temporalPort = '7233'] = splitHostPort(config.temporal.address);
   const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true });
+  await supervisor.claim('dev', dataDir, [
+    { host: temporalHost, port: Number(temporalPort), variable: 'TEMPORAL_ADDRESS' },
+    { host: temporalHost, port: config.temporal.uiPort, variable: 'TEMPORAL_UI_PORT' },
+    ...applicationPorts(config),
+  ]);
   const keys = stackPayloadKeys(config, dataDir);
   const uiPort = config.temporal.uiPort;
   const codec = codecServerEnv(config, [...new Set([temporalHost, 'localhost', '127.0.0.1'])].map((host) => `http://${host}:${uiPort}`));

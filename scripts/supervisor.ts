@@ -3,12 +3,26 @@
  * process group (so Ctrl-C reaches only the supervisor), prefixes its output with its name, and
  * stops everything in tiers, highest first (the API and the worker before Temporal, Temporal before
  * its database), when asked or when any process exits on its own.
+ *
+ * Nothing outlives it: every process group it starts is listed in DATA_DIR/stack.json, and a
+ * watchdog (scripts/watchdog.ts) stops them if the supervisor dies without doing so (SIGKILL, the
+ * OOM killer). A start that finds a crashed run's processes in the same data folder stops them
+ * first; one that finds a port taken by anything else says which, and which variable moves it.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { newKeyEntry } from '../codec/key-ring';
 import type { Config } from '../domain/config';
+import { cmdlineOf, readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
+
+/** A port the stack will listen on, and the variable that moves it (for the message when it is taken). */
+export interface StackPort {
+  host: string;
+  port: number;
+  variable: string;
+}
 
 interface Supervised {
   name: string;
@@ -19,6 +33,8 @@ interface Supervised {
 export class Supervisor {
   private readonly children: Supervised[] = [];
   private stopping = false;
+  private record: StackRecord | undefined;
+  private stackFile: string | undefined;
 
   constructor(private readonly cwd: string) {
     process.on('SIGINT', () => void this.shutdown(0));
@@ -34,6 +50,47 @@ export class Supervisor {
 
   get isStopping(): boolean {
     return this.stopping;
+  }
+
+  /**
+   * Makes `dataDir` this run's: refuses (exit 2) while another run of ours uses it, stops what a
+   * crashed run left there, refuses (exit 2) a port that something else holds, then records this
+   * run and starts its watchdog. Call before starting anything.
+   */
+  async claim(command: StackRecord['command'], dataDir: string, ports: StackPort[]): Promise<void> {
+    mkdirSync(dataDir, { recursive: true });
+    const file = stackFileIn(dataDir);
+    const previous = readStack(file);
+    if (previous && stillRunning(previous.supervisor, { wholeCommandLine: true })) {
+      this.refuse(`npm run ${previous.command} is already running on ${dataDir} (pid ${previous.supervisor.pid}): stop it first (Ctrl-C in its terminal, or kill ${previous.supervisor.pid}), or set DATA_DIR to another folder`);
+    }
+    const left = previous?.processes.filter((p) => stillRunning(p)) ?? [];
+    if (left.length > 0) {
+      console.log(`Stopping what a crashed run left in ${dataDir}: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
+      await stopRecorded([...left].reverse());
+    }
+    removeStack(file);
+    for (const { host, port, variable } of ports) {
+      if (port > 0 && (await portTaken(host, port))) {
+        this.refuse(`port ${port} is in use by another program: stop it, or set ${variable} to move ${command === 'cluster' && variable === 'TEMPORAL_ADDRESS' ? 'the cluster (its ports are next to the frontend\'s)' : 'ours'}`);
+      }
+    }
+    this.stackFile = file;
+    this.record = { command, supervisor: { pid: process.pid, cmdline: cmdlineOf(process.pid) ?? '' }, processes: [] };
+    writeStack(file, this.record);
+    const watchdog = spawn(process.execPath, ['--import', 'tsx', 'scripts/watchdog.ts', file, String(process.pid)], {
+      cwd: this.cwd,
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    // The supervisor's end of the pipe closes only when it exits: that is the watchdog's signal.
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  private refuse(message: string): never {
+    console.error(`${message}`);
+    process.exit(2);
   }
 
   /** Starts a process in `tier` (stopped after every higher tier); any exit not asked for stops everything. */
@@ -53,6 +110,11 @@ export class Supervisor {
       void this.shutdown(1);
     });
     this.children.push({ name, tier, process: child });
+    if (this.record && this.stackFile && child.pid) {
+      // What it will show once it has exec'd (right after spawn, /proc may still show ours).
+      this.record.processes.push({ name, pid: child.pid, cmdline: [command, ...args].join('\0') + '\0' });
+      writeStack(this.stackFile, this.record);
+    }
     return child;
   }
 
@@ -78,6 +140,7 @@ export class Supervisor {
     for (const tier of tiers) {
       await Promise.all(this.children.filter((child) => child.tier === tier).map((child) => stop(child)));
     }
+    if (this.stackFile) removeStack(this.stackFile);
     console.log('Stopped.');
     process.exit(exitCode);
   }
@@ -140,6 +203,16 @@ export async function startApplication(supervisor: Supervisor, config: Config, t
   await supervisor.waitFor('the codec server', async () => (await fetch(`${codec.url}/healthz`)).ok);
 }
 
+/** The ports of ours every stack listens on: the API, the codec server, the worker's probes and the SDK's exporter beside them. */
+export function applicationPorts(config: Config): StackPort[] {
+  const metrics = config.worker.metricsPort;
+  return [
+    { host: config.api.host, port: config.api.port, variable: 'API_PORT' },
+    { host: config.codecServer.host, port: config.codecServer.port, variable: 'CODEC_PORT' },
+    ...(metrics ? [{ host: '0.0.0.0', port: metrics, variable: 'WORKER_METRICS_PORT' }, { host: '127.0.0.1', port: metrics + 1, variable: 'WORKER_METRICS_PORT' }] : []),
+  ];
+}
+
 export function apiUrlOf(config: Config): string {
   return `http://${config.api.host}:${config.api.port}`;
 }
@@ -175,4 +248,12 @@ export function printSummary({ apiUrl, uiUrl, temporal, token, tokenFromEnv, dat
         (answers a sign-in link for partner acme's pages, good for 15 minutes)
   Ctrl-C stops everything.
 `);
+}
+
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
 }

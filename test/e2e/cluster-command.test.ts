@@ -117,6 +117,21 @@ describe('npm run cluster', () => {
     expect(listed.subscriptions).toEqual([expect.objectContaining({ url: receiver.url('/hook') })]);
     expect(await interrupt()).toBe(0);
   }, 240_000);
+
+  it('leaves nothing running when the supervisor is killed with SIGKILL (PostgreSQL included), and starts again', async () => {
+    await start();
+    const exited = new Promise((resolve) => command!.once('exit', resolve));
+    command!.kill('SIGKILL');
+    await exited;
+    command = undefined;
+    // Only the watchdog can stop them now: everything it started had its own process group.
+    await eventually(() => (processesUsing(dataDir).length === 0 ? true : undefined), 60_000, 'the orphans to go');
+    for (const port of [ports.frontend, ports.history, ports.matching, ports.worker, ports.postgres, ports.ui, Number(env.API_PORT), Number(env.CODEC_PORT)]) {
+      expect(await listening(port), `port ${port}`).toBe(false);
+    }
+    await start();
+    expect(await interrupt()).toBe(0);
+  }, 240_000);
 });
 
 /** A frontend port whose neighbours (the other services, PostgreSQL, the UI) are free too, all below 32768. */

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdsInClear } from '../support/cluster';
+import { holdsInClear, isFree } from '../support/cluster';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
@@ -12,9 +13,9 @@ const root = new URL('../../', import.meta.url).pathname;
 const TOKEN = 'dev-command-token-0123456789';
 
 /**
- * `npm run dev` as a user runs it (scripts/dev.ts, the command behind it), for what payload
- * encryption added: a key ring made at first start in DATA_DIR, a codec server on loopback, and
- * the dev server's Web UI pointed at it; data encrypted in the SQLite file.
+ * `npm run dev` as a user runs it (scripts/dev.ts, the command behind it): a key ring made at
+ * first start in DATA_DIR, a codec server on loopback, the dev server's Web UI pointed at it, data
+ * encrypted in the SQLite file; and nothing of it left running, whatever kills it.
  */
 describe('npm run dev', () => {
   let dataDir: string;
@@ -39,11 +40,25 @@ describe('npm run dev', () => {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     };
+    await start();
+  }, 120_000);
+
+  const run = () => {
+    output = '';
     command = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    return command;
+  };
+  const start = async () => {
+    run();
     await eventually(() => (output.includes('Webhooks is running.') ? true : command!.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 90_000, 'the summary');
-  }, 120_000);
+  };
+  const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  /** The stack's processes as its stack file lists them. */
+  const recorded = () => JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { supervisor: { pid: number }; processes: { name: string; pid: number }[] };
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  const ports = () => ['TEMPORAL_UI_PORT', 'API_PORT', 'CODEC_PORT', 'WORKER_METRICS_PORT'].map((name) => Number(env[name])).concat(Number(env.TEMPORAL_ADDRESS!.split(':')[1]));
 
   afterAll(async () => {
     if (command && command.exitCode === null) {
@@ -76,10 +91,57 @@ describe('npm run dev', () => {
     expect(holdsInClear(atRest, marker)).toBe(false);
   });
 
-  it('stops the codec server with everything else on Ctrl-C', async () => {
+  it('refuses a second start on the same data folder while the first runs, in one line', async () => {
+    const first = command!;
+    const second = run();
+    expect(await exitOf(second)).toBe(2);
+    expect(output.trim()).toBe(`npm run dev is already running on ${dataDir} (pid ${first.pid}): stop it first (Ctrl-C in its terminal, or kill ${first.pid}), or set DATA_DIR to another folder`);
+    command = first;
+  });
+
+  it('leaves nothing running when the supervisor is killed with SIGKILL, and starts again', async () => {
+    const { processes } = recorded();
+    expect(processes.map((p) => p.name)).toEqual(['temporal', 'worker', 'api', 'codec']);
+    command!.kill('SIGKILL');
+    await exitOf(command!);
+    // The watchdog stops them, then removes the stack file.
+    await eventually(() => (processes.every((p) => !alive(p.pid)) && !existsSync(join(dataDir, 'stack.json')) ? true : undefined), 30_000, 'the orphans to go');
+    for (const port of ports()) expect(await isFree(port), `port ${port}`).toBe(true);
+    await start();
+    expect(output).toContain(`API           http://127.0.0.1:${env.API_PORT}`);
+  }, 120_000);
+
+  it('stops what a crashed run left (its watchdog killed too) before starting', async () => {
+    const { supervisor, processes } = recorded();
+    // The OOM killer takes the watchdog and then the supervisor: their children are orphans now.
+    const watchdog = execFileSync('pgrep', ['-f', `scripts/watchdog.ts ${join(dataDir, 'stack.json')}`], { encoding: 'utf8' }).trim();
+    process.kill(Number(watchdog), 'SIGKILL');
+    process.kill(supervisor.pid, 'SIGKILL');
+    await exitOf(command!);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(processes.filter((p) => alive(p.pid)).map((p) => p.name)).toEqual(['temporal', 'worker', 'api', 'codec']);
+    await start();
+    expect(output).toContain(`Stopping what a crashed run left in ${dataDir}: temporal (pid ${processes[0]!.pid})`);
+    for (const p of processes) expect(alive(p.pid), p.name).toBe(false);
+  }, 120_000);
+
+  it('stops the codec server with everything else on Ctrl-C, and then nothing of it is left', async () => {
+    const { processes } = recorded();
     command!.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => command!.once('exit', resolve));
-    expect(code).toBe(0);
+    expect(await exitOf(command!)).toBe(0);
     await expect(fetch(`http://127.0.0.1:${env.CODEC_PORT}/healthz`)).rejects.toThrow();
+    for (const p of processes) expect(alive(p.pid), p.name).toBe(false);
+    expect(existsSync(join(dataDir, 'stack.json'))).toBe(false);
+  });
+
+  it('names a port that another program holds, and the variable that moves it', async () => {
+    const squatter = createServer().listen(Number(env.API_PORT), '127.0.0.1');
+    await new Promise((resolve) => squatter.once('listening', resolve));
+    try {
+      expect(await exitOf(run())).toBe(2);
+      expect(output.trim()).toBe(`port ${env.API_PORT} is in use by another program: stop it, or set API_PORT to move ours`);
+    } finally {
+      squatter.close();
+    }
   });
 });
