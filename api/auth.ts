@@ -8,7 +8,7 @@ export type AuthVariables = { role: ApiRole };
 /**
  * Bearer-token authentication for every /v1 route. Tokens are compared as SHA-256 digests with
  * timingSafeEqual, against every configured token, so the time taken says nothing about which
- * token or prefix was close. The caller's role is kept for `requireRole`.
+ * token or prefix was close. The caller's role is kept for `requireAdmin`.
  */
 export function bearerAuth(tokens: ApiToken[]): MiddlewareHandler<{ Variables: AuthVariables }> {
   const known = tokens.map(({ role, token }) => ({ role, digest: digest(token) }));

@@ -1,5 +1,5 @@
 /**
- * The load generator, run as its own process by bench/hot-subscription.ts: CONCURRENCY clients,
+ * The load generator, run as its own process by bench/run.ts: CONCURRENCY clients,
  * each posting single events, paced together to RATE events/s for DURATION_S seconds.
  * Prints one JSON line: counts, 202 latencies, and each accepted id with its 202 time.
  */

@@ -1,7 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
 
-/** Message definitions of the subscription workflow, shared with the API that sends them. */
+/**
+ * Message definitions of the subscription workflow, shared with those that send them: the API and
+ * Depo (events, configure, delete, state), the delivery activity (endpoint); and the release
+ * signal the subscription sends to a held batch's delivery workflow.
+ */
 
 export interface EventsSignalInput {
   events: WebhookEvent[];
@@ -47,7 +51,7 @@ export interface EndpointReport {
 
 /** Events routed to this subscription, in acceptance order. Duplicated ids are dropped. */
 export const eventsSignal = defineSignal<[EventsSignalInput]>('events');
-/** Changes url, event types or batching; applies from the next batch. Answers the new view. */
+/** Changes url, event types or batching (from the next batch), or enables or disables delivery. Answers the new view. */
 export const configureUpdate = defineUpdate<SubscriptionView, [SubscriptionConfigPatch]>('configure');
 /** Cuts the pending events into a last batch, then ends the subscription. Answers once the last batch is cut. */
 export const deleteUpdate = defineUpdate<void, []>('delete');
