@@ -1,76 +1,151 @@
 /**
- * Records the representative histories replayed in CI (test/replay/histories/*.json): a count
- * cut, a window cut, a continue-as-new, a retried and a failed delivery. Run it again after a
- * deliberate, versioned change to the workflows: `npx tsx test/replay/record-histories.ts`.
+ * Adds histories of representative runs, recorded from the current workflow code, to the replay
+ * corpus (test/replay/histories/<commit>/<scenario>.json), replayed in CI by replay.test.ts:
+ *
+ *   npx tsx test/replay/record-histories.ts
+ *
+ * The corpus only grows. A folder is named after the commit whose workflow code recorded it, so
+ * the workflow code must be committed first; an existing folder is never written again. Old
+ * histories are what prove that runs started by old code still replay on the new.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { eventsSignal } from '../../workflows/messages';
-import { batchWorkflowId } from '../../workflows/ids';
+import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
+import { apiFor } from '../support/api';
 import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
 
-const out = new URL('./histories/', import.meta.url);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
 async function main(): Promise<void> {
+  if (git('status', '--porcelain', '--', 'workflows', 'domain')) {
+    throw new Error('workflows/ or domain/ has uncommitted changes: commit them first, since a history is named after the commit whose code recorded it');
+  }
+  const commit = git('rev-parse', '--short=7', 'HEAD');
+  const out = new URL(`./histories/${commit}/`, import.meta.url);
+  if (existsSync(out)) throw new Error(`${fileURLToPath(out)} exists: the corpus only grows, and a commit records once`);
+
   const env = await startDevServer();
+  // Retries 100,000 times faster: 26 attempts in about 26 s.
   const config = testConfig({ DELIVERY_BACKOFF_SCALE: '0.00001' });
   const worker = await createTestWorker(env, config);
   const receiver = await Receiver.start();
-  const save = async (name: string, workflowId: string, runId?: string) => {
-    // The Temporal CLI's JSON export: the same format an engineer downloads from the Web UI.
-    const json = execFileSync(temporalCliPath, ['workflow', 'show', '--address', env.address, '-w', workflowId, ...(runId ? ['-r', runId] : []), '--output', 'json'], { encoding: 'utf8' });
-    writeFileSync(new URL(`${name}.json`, out), json);
-    console.log(`recorded ${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
-  };
+  const api = apiFor(env.client, config);
+  const recorded: [string, string, string | undefined][] = [];
+  const record = (name: string, workflowId: string, runId?: string) => recorded.push([name, workflowId, runId]);
+  const requestsAt = (path: string) => receiver.requests.filter((r) => r.path === path);
   const batchIdAt = (path: string, index = 0) =>
     eventually(() => {
-      const found = receiver.requests.filter((r) => r.path === path)[index];
+      const found = requestsAt(path)[index];
       return found ? (JSON.parse(found.body) as { batch_id: string }).batch_id : undefined;
-    });
+    }, 60_000, `request ${index} at ${path}`);
+  // Paths whose endpoint is down (503), and how many requests each path had answered 200.
+  const downPaths = new Set<string>();
+  const accepted = new Map<string, number>();
+  let retries = 0;
+  receiver.responder = (request) => {
+    if (downPaths.has(request.path) || (request.path === '/retried' && ++retries <= 2)) return 503;
+    accepted.set(request.path, (accepted.get(request.path) ?? 0) + 1);
+    return 200;
+  };
+
+  /** A subscription created through the API (one event a batch) and its helpers. */
+  async function subscribe(partnerId: string, path: string, batching = { windowMs: 1_000, maxEvents: 1 }) {
+    const created = await api('POST', `/v1/partners/${partnerId}/subscriptions`, { url: receiver.url(path), eventTypes: ['t'], batching });
+    if (created.status !== 201) throw new Error(`creating ${partnerId}: ${created.status}`);
+    const id = created.json.id as string;
+    const read = async () => (await api('GET', `/v1/partners/${partnerId}/subscriptions/${id}`)).json;
+    const post = async () => {
+      if ((await api('POST', `/v1/partners/${partnerId}/events`, { type: 't', data: {} })).status !== 202) throw new Error('posting');
+    };
+    return { id, workflowId: subscriptionWorkflowId(partnerId, id), read, post };
+  }
 
   await worker.runUntil(async () => {
-    // A count cut (maxEvents 2), then the workflow waiting for more.
+    // A count cut, then the workflow waiting for more.
     const count = await startSubscription(env, config, { url: receiver.url('/count'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } });
     await count.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
     await batchIdAt('/count');
-    await save('subscription-count-cut', count.handle.workflowId);
+    record('subscription-count-cut', count.handle.workflowId);
 
     // A window cut.
     const window = await startSubscription(env, config, { url: receiver.url('/window'), eventTypes: ['t'], batching: { windowMs: 1_000, maxEvents: 100 } });
     await window.handle.signal(eventsSignal, { events: [makeEvent('t')] });
     await batchIdAt('/window');
-    await save('subscription-window-cut', window.handle.workflowId);
+    record('subscription-window-cut', window.handle.workflowId);
 
     // A run that continued as new (after 3 signals).
     const cont = await startSubscription(env, config, { url: receiver.url('/continue'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 100 } }, { limits: { signals: 3 } });
     const firstRun = (await cont.handle.describe()).runId;
     for (let i = 0; i < 3; i++) await cont.handle.signal(eventsSignal, { events: [makeEvent('t')] });
     await eventually(async () => ((await cont.handle.describe()).runId !== firstRun ? true : undefined));
-    await save('subscription-continued-as-new', cont.handle.workflowId, firstRun);
+    record('subscription-continued-as-new', cont.handle.workflowId, firstRun);
+
+    // Updated (configure), then deleted: the last batch cut, the workflow completed.
+    const updated = await subscribe('replay-updated', '/updated', { windowMs: 60_000, maxEvents: 100 });
+    await api('PATCH', `/v1/partners/replay-updated/subscriptions/${updated.id}`, { batching: { maxEvents: 50 }, eventTypes: ['t', 'u'] });
+    await updated.post();
+    await api('DELETE', `/v1/partners/replay-updated/subscriptions/${updated.id}`);
+    await batchIdAt('/updated');
+    await env.client.workflow.getHandle(updated.workflowId).result().catch(() => undefined);
+    record('subscription-updated-and-deleted', updated.workflowId);
 
     // A delivery retried twice before it succeeded.
-    receiver.responder = (request) => (request.path === '/retried' && receiver.requests.filter((r) => r.path === '/retried').length <= 2 ? 503 : 200);
-    const retried = await startSubscription(env, config, { url: receiver.url('/retried'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 1 } });
-    await retried.handle.signal(eventsSignal, { events: [makeEvent('t')] });
+    const retried = await subscribe('replay-retried', '/retried');
+    await retried.post();
     const retriedBatch = await batchIdAt('/retried');
     await env.client.workflow.getHandle(batchWorkflowId(retriedBatch)).result();
-    await save('delivery-retried', batchWorkflowId(retriedBatch));
+    record('delivery-retried', batchWorkflowId(retriedBatch));
 
-    // A delivery that failed after 26 attempts.
-    const failing = await startSubscription(env, config, { url: receiver.url('/failed'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 1 } });
-    receiver.responder = (request) => (request.path === '/failed' ? 500 : 200);
-    await failing.handle.signal(eventsSignal, { events: [makeEvent('t')] });
-    const failedBatch = await batchIdAt('/failed');
-    await env.client.workflow.getHandle(batchWorkflowId(failedBatch)).result().catch(() => undefined);
-    await save('delivery-failed', batchWorkflowId(failedBatch));
+    // The endpoint gate, released: the probe fails three attempts, newer batches are held, the
+    // endpoint recovers, the probe gets through and the held batches are released and delivered.
+    downPaths.add('/released');
+    const released = await subscribe('replay-released', '/released');
+    await released.post();
+    const probe = await eventually(async () => ((await released.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
+    await released.post();
+    await released.post();
+    await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 2 ? true : undefined), 30_000, 'two held batches');
+    const held = (await api('GET', `/v1/partners/replay-released/subscriptions/${released.id}/batches?status=pending`)).json.batches.map((b: { batchId: string }) => b.batchId).find((id: string) => id !== probe) as string;
+    downPaths.delete('/released');
+    await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 0 && (accepted.get('/released') ?? 0) >= 3 ? true : undefined), 60_000, 'the release');
+    await env.client.workflow.getHandle(batchWorkflowId(held)).result();
+    record('subscription-gate-released', released.workflowId);
+    record('delivery-probe-recovered', batchWorkflowId(probe));
+    record('delivery-held-released', batchWorkflowId(held));
+
+    // The endpoint gate, exhausted: the probe fails its 26th attempt, the subscription is disabled,
+    // then enabled again (an update), which releases the batch held behind it.
+    downPaths.add('/exhausted');
+    const exhausted = await subscribe('replay-exhausted', '/exhausted');
+    await exhausted.post();
+    const lastProbe = await eventually(async () => ((await exhausted.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
+    await exhausted.post();
+    await eventually(async () => ((await exhausted.read()).enabled === false ? true : undefined), 120_000, 'the probe to exhaust its attempts');
+    downPaths.delete('/exhausted');
+    await api('PATCH', `/v1/partners/replay-exhausted/subscriptions/${exhausted.id}`, { enabled: true });
+    await eventually(async () => ((await exhausted.read()).endpointHealth.heldBatches === 0 && (accepted.get('/exhausted') ?? 0) >= 1 ? true : undefined), 60_000, 'the held batch delivered');
+    await env.client.workflow.getHandle(batchWorkflowId(lastProbe)).result().catch(() => undefined);
+    record('subscription-gate-disabled-and-enabled', exhausted.workflowId);
+    record('delivery-failed', batchWorkflowId(lastProbe));
   });
+
+  mkdirSync(out, { recursive: true });
+  for (const [name, workflowId, runId] of recorded) {
+    // The Temporal CLI's JSON export: the same format an engineer downloads from the Web UI.
+    const json = execFileSync(temporalCliPath, ['workflow', 'show', '--address', env.address, '-w', workflowId, ...(runId ? ['-r', runId] : []), '--output', 'json'], { encoding: 'utf8' });
+    writeFileSync(new URL(`${name}.json`, out), json);
+    console.log(`recorded ${commit}/${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
+  }
   await receiver.close();
   await env.teardown();
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(`record-histories: ${(err as Error).message ?? err}`);
   process.exit(1);
 });

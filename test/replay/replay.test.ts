@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -6,23 +7,26 @@ import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../support/temporal';
 
 /**
- * Histories of representative runs, recorded by test/replay/record-histories.ts, replayed
- * against the current workflow code: a change that would break running workflows fails here.
+ * The replay corpus: histories of representative runs, each folder recorded from the workflow
+ * code of the commit it is named after (test/replay/record-histories.ts), all replayed against
+ * the current code. A change that would break runs started by any of those versions fails here.
+ * The corpus only grows: a folder is never re-recorded.
  */
-const dir = new URL('./histories/', import.meta.url);
-const histories = readdirSync(dir)
+const dir = fileURLToPath(new URL('./histories/', import.meta.url));
+const histories = (readdirSync(dir, { recursive: true }) as string[])
   .filter((file) => file.endsWith('.json'))
-  .map((file) => [file.replace(/\.json$/, ''), JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as unknown] as const);
+  .sort()
+  .map((file) => [file.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown] as const);
+const scenarios = (version: string) => histories.filter(([name]) => name.startsWith(`${version}/`)).map(([name]) => name.slice(version.length + 1));
 
 describe('replaying recorded histories', () => {
-  it('has the five representative runs', () => {
-    expect(histories.map(([name]) => name).sort()).toEqual([
-      'delivery-failed',
-      'delivery-retried',
-      'subscription-continued-as-new',
-      'subscription-count-cut',
-      'subscription-window-cut',
-    ]);
+  it('holds the runs recorded before the endpoint gate, and the gate, updates and delete after it', () => {
+    expect(scenarios('b868c3f')).toEqual(['delivery-failed', 'delivery-retried', 'subscription-continued-as-new', 'subscription-count-cut', 'subscription-window-cut']);
+    const versions = new Set(histories.map(([name]) => name.split('/')[0]!));
+    const after = [...versions].filter((version) => version !== 'b868c3f').flatMap(scenarios);
+    for (const scenario of ['subscription-gate-released', 'subscription-gate-disabled-and-enabled', 'subscription-updated-and-deleted', 'subscription-continued-as-new', 'delivery-probe-recovered', 'delivery-held-released', 'delivery-failed']) {
+      expect(after, scenario).toContain(scenario);
+    }
   });
 
   it.each(histories)('replays %s against the current workflow code', async (name, history) => {
@@ -34,7 +38,7 @@ describe('replaying recorded histories', () => {
       workflowsPath: fileURLToPath(new URL('./changed-workflows/index.ts', import.meta.url)),
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     });
-    const countCut = histories.find(([name]) => name === 'subscription-count-cut')![1];
+    const countCut = histories.find(([name]) => name === 'b868c3f/subscription-count-cut')![1];
     const replay = Worker.runReplayHistory({ workflowBundle: changed }, countCut, 'subscription-count-cut');
     await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
   });
