@@ -38,14 +38,20 @@ export async function ensureNamespace(connection: Connection, namespace: string)
   }
 }
 
+/** The project's search attributes, by name, as the operator service takes them. */
+export function searchAttributeTypes(): Record<string, proto.temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(
+    searchAttributeFlags.map((flag) => {
+      const [name = '', type = ''] = flag.split('=');
+      return [name, typeOf[type]!];
+    }),
+  );
+}
+
 /** Adds the project's search attributes that `namespace` lacks; answers their names. */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {};
-  for (const flag of searchAttributeFlags) {
-    const [name = '', type = ''] = flag.split('=');
-    if (!(name in (existing.customAttributes ?? {}))) missing[name] = typeOf[type]!;
-  }
+  const missing = Object.fromEntries(Object.entries(searchAttributeTypes()).filter(([name]) => !(name in (existing.customAttributes ?? {}))));
   if (Object.keys(missing).length > 0) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   return Object.keys(missing);
 }
