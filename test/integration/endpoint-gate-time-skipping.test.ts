@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { judgeAttempt } from '../../activities/attempt-outcome';
 import type { DeliverBatchInput, DeliverBatchResult } from '../../activities/delivery';
 import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../../domain/schedule';
 import { subscriptionWorkflowId } from '../../workflows/ids';
-import { endpointSignal, eventsSignal, stateQuery, type SubscriptionMemo } from '../../workflows/messages';
+import { configureUpdate, endpointSignal, eventsSignal, stateQuery, type SubscriptionMemo } from '../../workflows/messages';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
 import { searchAttributeTypes } from '../../scripts/temporal-setup';
 import { makeEvent, testConfig } from '../support/harness';
@@ -45,7 +45,9 @@ describe('the endpoint gate over months, time-skipped', () => {
     throw ApplicationFailure.create({ type: 'DeliveryAttemptFailed', message: verdict.message, details: [verdict.detail], nextRetryDelay: verdict.nextRetryDelayMs });
   }
 
-  beforeAll(async () => {
+  // A server per test: what one test leaves running (retries, held batches) must not hold the
+  // next test's clock.
+  beforeEach(async () => {
     env = await startTimeSkippingServer();
     // Batches carry the project's search attributes: this server must know them, as ours do.
     // (The time-skipping server cannot list them, so they are added without looking.)
@@ -53,7 +55,7 @@ describe('the endpoint gate over months, time-skipped', () => {
 
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await env?.teardown();
   });
 
@@ -140,6 +142,28 @@ describe('the endpoint gate over months, time-skipped', () => {
       expect(await failureOf(thirdHeld!)).toBe('not attempted: held behind a failing endpoint for twice its retry period; redeliver it once the endpoint works');
       expect(attemptsAt(thirdHeld!)).toBe(0);
       expect((await sub.state()).endpointHealth.heldBatches).toBe(0);
+    });
+  });
+
+  it('delivers every held batch when an operator enables the disabled subscription once the endpoint works', async () => {
+    down.add('/returns');
+    await withWorker(async () => {
+      const sub = await subscribe('/returns');
+      await sub.post();
+      await env.sleep('1 hour');
+      await sub.post();
+      await sub.post();
+      await env.sleep('31 days');
+      expect((await sub.state()).enabled).toBe(false);
+
+      down.delete('/returns');
+      await sub.handle.executeUpdate(configureUpdate, { args: [{ enabled: true }] });
+      await env.sleep('1 hour');
+      const batches = await sub.batches();
+      expect(batches).toHaveLength(3);
+      // The exhausted probe stays failed (redelivery is a separate act); both held batches arrive.
+      expect(await failureOf(batches[0]!)).toMatch(/^delivery failed after 26 attempts/);
+      expect(await sub.state()).toMatchObject({ enabled: true, endpointHealth: { failingSince: null, probeBatchId: null, heldBatches: 0, disabledReason: null } });
     });
   });
 });
