@@ -3,11 +3,11 @@
  * how fast the receiver takes batch bodies, and how many bare workflows (one no-op activity each)
  * this Temporal server completes per second at the same concurrency.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { buildPayloadBody } from '../domain/payload';
-import { root, sleep, type Stack } from './stack';
+import { sleep, spawnEntry } from '../scripts/kit';
+import type { Stack } from './stack';
 
 /** Runs `operation` in `concurrency` loops for `durationMs`; answers how many completed per second. */
 async function closedLoopRate(concurrency: number, durationMs: number, operation: () => Promise<unknown>): Promise<number> {
@@ -40,12 +40,11 @@ export async function receiverCeiling(stack: Stack, concurrency: number, duratio
 
 export async function temporalCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ workflowsPerSecond: number }> {
   const taskQueue = `bare-${randomUUID()}`;
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-worker.ts'], {
-    cwd: root,
+  const worker = spawnEntry('bench/bare-worker.ts', [], {
     env: { ...process.env, ...stack.clientEnv, TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  await new Promise<void>((resolve) => worker.stdout.once('data', () => resolve()));
+  await new Promise<void>((resolve) => worker.stdout!.once('data', () => resolve()));
   const workflowsPerSecond = await closedLoopRate(concurrency, durationMs, () =>
     stack.client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` }),
   );

@@ -6,14 +6,14 @@
  * until the backlog grows, and the receiver's and Temporal's own ceilings measured in the same run.
  * Prints a table; writes JSON with the machine's description under bench/results/.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
-import { cpuSeconds, createSubscription, peakRssMb, percentile, root, sleep, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
+import { cpuSeconds, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
+import { createSubscription, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
@@ -55,13 +55,12 @@ interface LoadResult {
 }
 
 async function offer(stack: Stack, partners: string[], rate: number): Promise<LoadResult> {
-  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/load-client.ts'], {
-    cwd: root,
+  const load = spawnEntry('bench/load-client.ts', [], {
     env: { ...process.env, API_URL: stack.apiUrl, API_TOKEN: TOKEN, PARTNER_IDS: partners.join(','), RATE: String(rate), CONCURRENCY: String(CONCURRENCY), DURATION_S: String(STEP_SECONDS) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
-  load.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  load.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise((resolve) => load.once('exit', resolve));
   return JSON.parse(output) as LoadResult;
 }
@@ -221,7 +220,7 @@ async function main(): Promise<void> {
         console.error(scenario.name, 'half load', JSON.stringify(halfLoad));
       }
       results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond, halfLoad };
-      peakRss[scenario.name] = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, peakRssMb(pid)]));
+      peakRss[scenario.name] = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, rssMb(pid, 'peak')]));
     } finally {
       await stack.stop();
     }

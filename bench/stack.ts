@@ -4,65 +4,18 @@
  * four services behind an mTLS frontend), the worker and the API as their own processes, and a
  * fast local receiver in this process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { createSubscription as createOne, freePort, sleep, spawnEntry, waitForHealthy } from '../scripts/kit';
 import { temporalServices } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
 import { startTestCluster } from '../test/support/cluster';
 
-export const root = fileURLToPath(new URL('..', import.meta.url));
 export const TOKEN = 'bench-token-0123456789abcdef';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * CPU seconds (user + system) a process and its descendants have used so far; of several, their
- * sum. Descendants count: PostgreSQL does its work in one backend process per connection. The live
- * ones are read from /proc (one pass over it), and the ended ones are in their parent's cutime and
- * cstime.
- */
-export function cpuSeconds(pid: number | number[]): number {
-  const table = processTable();
-  const treeCpu = (one: number): number =>
-    (table.get(one)?.ticks ?? 0) / 100 + [...table].filter(([, entry]) => entry.ppid === one).reduce((sum, [child]) => sum + treeCpu(child), 0);
-  return (Array.isArray(pid) ? pid : [pid]).reduce((sum, one) => sum + treeCpu(one), 0);
-}
-
-/** Every live process's parent and CPU ticks (utime + stime + cutime + cstime). */
-function processTable(): Map<number, { ppid: number; ticks: number }> {
-  const table = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      table.set(Number(entry), { ppid: Number(fields[1]), ticks: fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return table;
-}
-
-/** The most resident memory a process has used, in MiB; of several, the sum of their peaks. */
-export function peakRssMb(pid: number | number[]): number {
-  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + peakRssMb(one), 0);
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Math.round(Number(match[1]) / 1024) : 0;
-}
 
 export type TemporalKind = 'dev' | 'cluster';
 
@@ -177,17 +130,14 @@ export async function startStack(
   const run = (entry: string) => {
     // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], { cwd: root, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+    const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
     children.push(child);
     return child;
   };
   const worker = run('worker/main.ts');
   const api = run('api/main.ts');
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  for (let i = 0; i < 240; i++) {
-    if ((await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok) break;
-    await sleep(250);
-  }
+  await waitForHealthy(apiUrl, 60_000, 'the API');
   await sleep(3_000); // the worker builds its workflow bundle
   let stopped = false;
   return {
@@ -213,12 +163,6 @@ export async function startStack(
   };
 }
 
-export async function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
-  const response = await fetch(`${stack.apiUrl}/v1/partners/${partnerId}/subscriptions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching }),
-  });
-  if (response.status !== 201) throw new Error(`creating a subscription answered ${response.status}`);
-  return ((await response.json()) as { id: string }).id;
+export function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
+  return createOne(stack.apiUrl, TOKEN, partnerId, { url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching });
 }

@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { cpuSeconds } from '../bench/stack';
+import { cpuSeconds, createSubscription, freePort, rssMb, waitForHealthy } from '../scripts/kit';
 import { newKeyEntry } from '../codec/key-ring';
 import type { ClusterProcess } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
 import { startTestCluster, type TestCluster } from '../test/support/cluster';
 import { makeCa, makeLeaf, type Pem } from '../scripts/certs';
-import { freePort, startProjectProcess, type ProjectProcess } from '../test/support/processes';
+import { startProjectProcess, type ProjectProcess } from '../test/support/processes';
 import { Receiver, type Reply } from '../test/support/receiver';
 
 export const TOKEN = 'chaos-token-0123456789abcdef';
@@ -236,10 +236,7 @@ export class Cluster {
     const port = await freePort();
     const process = startProjectProcess('api/main.ts', { ...this.env, API_PORT: String(port) });
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 120; i++) {
-      if ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok) break;
-      await sleep(250);
-    }
+    await waitForHealthy(url, 30_000, 'an API').catch(() => undefined);
     return this.apis.push({ process, url }) - 1;
   }
 
@@ -250,13 +247,7 @@ export class Cluster {
 
   async createSubscription(partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
     const [api] = this.apiUrls();
-    const response = await fetch(`${api}/v1/partners/${partnerId}/subscriptions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: this.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching }),
-    });
-    if (response.status !== 201) throw new Error(`creating a subscription answered ${response.status}: ${await response.text()}`);
-    const { id } = (await response.json()) as { id: string };
+    const id = await createSubscription(api!, TOKEN, partnerId, { url: this.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching });
     this.subscriptionIds.set(partnerId, id);
     return id;
   }
@@ -265,11 +256,10 @@ export class Cluster {
   serverResources(): { rssMb: number; cpuSeconds: number; dbMb: number } {
     const pid = this.temporal?.pid;
     if (!pid) return { rssMb: 0, cpuSeconds: 0, dbMb: 0 };
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     const db = join(this.dir, 'temporal.sqlite');
     const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
     return {
-      rssMb: rss ? Math.round(Number(rss[1]) / 1024) : 0,
+      rssMb: rssMb(pid),
       cpuSeconds: cpuSeconds(pid),
       dbMb: Math.round(((size(db) + size(`${db}-wal`)) / 2 ** 20) * 10) / 10,
     };

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cmdlineOf } from './kit';
 
 export interface StackProcess {
   name: string;
@@ -39,15 +40,6 @@ export function writeStack(file: string, record: StackRecord): void {
 
 export function removeStack(file: string): void {
   rmSync(file, { force: true });
-}
-
-/** The command line of a running process (NUL-separated, as /proc gives it), or undefined. */
-export function cmdlineOf(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /**

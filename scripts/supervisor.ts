@@ -11,11 +11,11 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { newKeyEntry } from '../codec/key-ring';
 import type { Config } from '../domain/config';
-import { cmdlineOf, readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
+import { cmdlineOf, portInUse, spawnEntry } from './kit';
+import { readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
 
 /** A port the stack will listen on, and the variable that moves it (for the message when it is taken). */
 export interface StackPort {
@@ -71,15 +71,14 @@ export class Supervisor {
     }
     removeStack(file);
     for (const { host, port, variable } of ports) {
-      if (port > 0 && (await portTaken(host, port))) {
+      if (port > 0 && (await portInUse(port, host))) {
         this.refuse(`port ${port} is in use by another program: stop it, or set ${variable} to move ${command === 'cluster' && variable === 'TEMPORAL_ADDRESS' ? 'the cluster (its ports are next to the frontend\'s)' : 'ours'}`);
       }
     }
     this.stackFile = file;
     this.record = { command, supervisor: { pid: process.pid, cmdline: cmdlineOf(process.pid) ?? '' }, processes: [] };
     writeStack(file, this.record);
-    const watchdog = spawn(process.execPath, ['--import', 'tsx', 'scripts/watchdog.ts', file, String(process.pid)], {
-      cwd: this.cwd,
+    const watchdog = spawnEntry('scripts/watchdog.ts', [file, String(process.pid)], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
     });
@@ -250,10 +249,3 @@ export function printSummary({ apiUrl, uiUrl, temporal, token, tokenFromEnv, dat
 `);
 }
 
-function portTaken(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
-    server.listen(port, host, () => server.close(() => resolve(false)));
-  });
-}

@@ -1,16 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../../scripts/temporal-cluster';
-import { isFree } from '../support/cluster';
+import { portInUse, spawnEntry } from '../../scripts/kit';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
 
-const root = new URL('../../', import.meta.url).pathname;
 const TOKEN = 'cluster-command-token-0123456789';
 
 /**
@@ -29,7 +28,7 @@ describe('npm run cluster', () => {
 
   const start = async () => {
     output = '';
-    command = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    command = spawnEntry('scripts/cluster.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await eventually(() => (output.includes('Webhooks is running.') ? true : command!.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 150_000, 'the summary');
@@ -140,7 +139,7 @@ async function freeClusterPorts(): Promise<ReturnType<typeof defaultPorts>> {
     const frontend = 21_000 + Math.floor(Math.random() * 10_000);
     const ports = defaultPorts(frontend, frontend + 1000 > 32_000 ? frontend - 1000 : frontend + 1000);
     const all = Object.values(ports);
-    if ((await Promise.all(all.map(isFree))).every(Boolean)) return ports;
+    if ((await Promise.all(all.map((port) => portInUse(port)))).every((inUse) => !inUse)) return ports;
   }
 }
 

@@ -1,15 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdsInClear, isFree } from '../support/cluster';
+import { holdsInClear } from '../support/cluster';
+import { isAlive, portInUse, spawnEntry } from '../../scripts/kit';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
 
-const root = new URL('../../', import.meta.url).pathname;
 const TOKEN = 'dev-command-token-0123456789';
 
 /**
@@ -45,7 +45,7 @@ describe('npm run dev', () => {
 
   const run = () => {
     output = '';
-    command = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    command = spawnEntry('scripts/dev.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return command;
@@ -57,7 +57,7 @@ describe('npm run dev', () => {
   const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
   /** The stack's processes as its stack file lists them. */
   const recorded = () => JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { supervisor: { pid: number }; processes: { name: string; pid: number }[] };
-  const alive = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  const alive = isAlive;
   const ports = () => ['TEMPORAL_UI_PORT', 'API_PORT', 'CODEC_PORT', 'WORKER_METRICS_PORT'].map((name) => Number(env[name])).concat(Number(env.TEMPORAL_ADDRESS!.split(':')[1]));
 
   afterAll(async () => {
@@ -106,7 +106,7 @@ describe('npm run dev', () => {
     await exitOf(command!);
     // The watchdog stops them, then removes the stack file.
     await eventually(() => (processes.every((p) => !alive(p.pid)) && !existsSync(join(dataDir, 'stack.json')) ? true : undefined), 30_000, 'the orphans to go');
-    for (const port of ports()) expect(await isFree(port), `port ${port}`).toBe(true);
+    for (const port of ports()) expect(await portInUse(port), `port ${port}`).toBe(false);
     await start();
     expect(output).toContain(`API           http://127.0.0.1:${env.API_PORT}`);
   }, 120_000);

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyEntry } from '../../codec/key-ring';
+import { waitForHealthy } from '../../scripts/kit';
 import { temporalConnection } from '../../domain/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { Receiver } from '../support/receiver';
@@ -70,8 +71,8 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     const codecPort = await freePort();
     codecUrl = `http://127.0.0.1:${codecPort}`;
     codecServer = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKey, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken });
-    await eventually(async () => ((await fetch(`${baseUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'the API');
-    await eventually(async () => ((await fetch(`${codecUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 'the codec server');
+    await waitForHealthy(baseUrl, 60_000, 'the API');
+    await waitForHealthy(codecUrl, 60_000, 'the codec server');
     await eventually(() => (worker.output().includes('polling') ? true : undefined), 60_000, 'the worker');
   });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodecApp } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { EncryptionCodec } from '../../codec/payload-codec';
+import { waitForHealthy } from '../../scripts/kit';
 import type { Config } from '../../domain/config';
 import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
@@ -135,7 +136,7 @@ describe('an operator signing in to the codec server the cluster\'s Web UI calls
     const env = { ...test.cluster.clientEnv(), PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, WORKER_METRICS_PORT: '0', WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
     worker = startProjectProcess('worker/main.ts', env);
     codec = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKeys, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken, CODEC_CORS_ORIGINS: test.cluster.uiUrl! });
-    await eventually(async () => ((await fetch(`${codecUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 'the codec server');
+    await waitForHealthy(codecUrl, 30_000, 'the codec server');
     const connection = await Connection.connect(test.cluster.connectionOptions());
     const api = apiFor(new Client({ connection, dataConverter: config.temporal.dataConverter }), config);
     await api('POST', '/v1/partners/cluster-ui/subscriptions', { url: receiver.url(`/cluster-ui?token=${marker}`), eventTypes: ['t'], batching: { maxEvents: 1 } });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePortsBelow32768 } from '../../scripts/kit';
 import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../../scripts/temporal-cluster';
 import { startDevServer } from './temporal';
 
@@ -37,31 +37,10 @@ export async function startTestCluster({
 }
 
 async function testPorts(ui: boolean): Promise<ClusterPorts> {
-  const [frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, uiPort = 0] = (await freePorts(
+  const [frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, uiPort = 0] = (await freePortsBelow32768(
     ui ? 11 : 10,
   )) as [number, number, number, number, number, number, number, number, number, number, number?];
   return { frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres, ui: uiPort };
-}
-
-/**
- * Free ports below 32768: Temporal stores membership ports in a PostgreSQL smallint, so the
- * kernel's ephemeral ports (above 32768 here) are refused there.
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await isFree(port)) ports.add(port);
-  }
-  return [...ports];
-}
-
-export function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 /**

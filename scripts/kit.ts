@@ -1,0 +1,145 @@
+/**
+ * The one kit that everything starting our processes shares: the tests (test/support), the
+ * benchmark (bench/), the fault scenarios (chaos/) and the dev and cluster commands
+ * (scripts/supervisor.ts). Ports, entry points, waiting for /healthz, creating a subscription over
+ * HTTP, and what /proc says about a process.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's root: entry points are given relative to it. */
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// --- Ports -----------------------------------------------------------------------------------
+
+/** A free TCP port on loopback, as the kernel picks it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Whether something listens on `host`:`port` already (only "address in use" counts). */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
+/**
+ * Free ports below 32768: Temporal stores membership ports in a PostgreSQL smallint, so the
+ * kernel's ephemeral ports (above 32768 here) are refused there.
+ */
+export async function freePortsBelow32768(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!(await portInUse(port))) ports.add(port);
+  }
+  return [...ports];
+}
+
+// --- Processes -------------------------------------------------------------------------------
+
+/** Runs one of the project's TypeScript entry points (`worker/main.ts`, `scripts/dev.ts`, …) with tsx, from the root. */
+export function spawnEntry(entry: string, args: string[] = [], options: SpawnOptions & { nodeArgs?: string[] } = {}): ChildProcess {
+  const { nodeArgs = [], ...spawnOptions } = options;
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: root, ...spawnOptions });
+}
+
+/** Polls `url`/healthz until it answers 2xx; throws after `timeoutMs`. */
+export async function waitForHealthy(url: string, timeoutMs = 60_000, what = url): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(`${url}/healthz`).catch(() => undefined))?.ok) {
+    if (Date.now() > deadline) throw new Error(`${what} did not answer /healthz within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+// --- The API ---------------------------------------------------------------------------------
+
+/** Creates a subscription through the API; answers its id, or throws with the answer. */
+export async function createSubscription(
+  apiUrl: string,
+  token: string,
+  partnerId: string,
+  subscription: { url: string; eventTypes: string[]; batching: { windowMs: number; maxEvents: number } },
+): Promise<string> {
+  const response = await fetch(`${apiUrl}/v1/partners/${partnerId}/subscriptions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(subscription),
+  });
+  if (response.status !== 201) throw new Error(`creating a subscription answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+// --- /proc -----------------------------------------------------------------------------------
+
+/** Whether `pid` runs (a zombie does not). */
+export function isAlive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of a running process (NUL-separated, as /proc gives it), or undefined. */
+export function cmdlineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process and its descendants have used so far; of several, their
+ * sum. Descendants count: PostgreSQL does its work in one backend process per connection. The live
+ * ones are read from /proc (one pass over it), and the ended ones are in their parent's cutime and
+ * cstime.
+ */
+export function cpuSeconds(pid: number | number[]): number {
+  const table = processTable();
+  const treeCpu = (one: number): number =>
+    (table.get(one)?.ticks ?? 0) / 100 + [...table].filter(([, entry]) => entry.ppid === one).reduce((sum, [child]) => sum + treeCpu(child), 0);
+  return (Array.isArray(pid) ? pid : [pid]).reduce((sum, one) => sum + treeCpu(one), 0);
+}
+
+/** Every live process's parent and CPU ticks (utime + stime + cutime + cstime). */
+function processTable(): Map<number, { ppid: number; ticks: number }> {
+  const table = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      table.set(Number(entry), { ppid: Number(fields[1]), ticks: fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return table;
+}
+
+/** A process's resident memory in MiB: now (`VmRSS`) or at its peak (`VmHWM`); of several, the sum. */
+export function rssMb(pid: number | number[], which: 'now' | 'peak' = 'now'): number {
+  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + rssMb(one, which), 0);
+  try {
+    const match = new RegExp(`${which === 'peak' ? 'VmHWM' : 'VmRSS'}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
