@@ -28,7 +28,24 @@ export interface CodecAppOptions {
   tokens: string[];
   corsOrigins: string[];
   now?: () => number;
+  /** Where each decode and encode is recorded (who, how many payloads, which namespace); JSON lines on stdout by default. */
+  audit?: (entry: CodecAuditEntry) => void;
 }
+
+/** One line of the codec server's audit trail. `operator` names a token by a fingerprint, never the token. */
+export interface CodecAuditEntry {
+  action: 'decode' | 'encode';
+  operator: string;
+  via: 'bearer' | 'session' | 'none';
+  payloads: number;
+  namespace: string | undefined;
+  origin: string | undefined;
+  status: number;
+}
+
+/** A token's name in logs: the first 12 hex digits of its SHA-256. */
+export const tokenFingerprint = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 12);
+const auditToStdout = (entry: CodecAuditEntry) => console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', message: `codec: ${entry.action}`, ...entry }));
 
 // Protobuf JSON form: bytes are base64 strings.
 const payloadJson = z.object({
@@ -50,29 +67,37 @@ const toJson = (p: Payload): PayloadJson => ({
 const digest = (value: string) => createHash('sha256').update(value).digest();
 const sessionMac = (token: string, expires: number) => createHmac('sha256', token).update(`codec-session:${expires}`).digest('base64url');
 
-export function createCodecApp({ codec, auth, tokens, corsOrigins, now = Date.now }: CodecAppOptions) {
+export function createCodecApp({ codec, auth, tokens, corsOrigins, now = Date.now, audit = auditToStdout }: CodecAppOptions) {
   const tokenDigests = tokens.map(digest);
-  const knownToken = (candidate: string) => {
+  /** The token presented, if it is one of ours (every one compared, in constant time). */
+  const knownToken = (candidate: string): string | undefined => {
     const candidateDigest = digest(candidate);
-    return tokenDigests.some((known) => timingSafeEqual(known, candidateDigest));
+    let found: string | undefined;
+    tokenDigests.forEach((known, index) => {
+      if (timingSafeEqual(known, candidateDigest)) found = tokens[index];
+    });
+    return found;
   };
   // A session is "<expiry ms>.<HMAC of the expiry under an operator token>": no server-side state,
   // and removing a token from CODEC_TOKENS ends the sessions opened with it.
-  const validSession = (cookie: string | undefined) => {
+  /** The token a session cookie was opened with, if the cookie is valid and unexpired. */
+  const sessionToken = (cookie: string | undefined): string | undefined => {
     const [expiresText, mac] = (cookie ?? '').split('.');
     const expires = Number(expiresText);
-    if (!mac || !Number.isSafeInteger(expires) || expires < now()) return false;
+    if (!mac || !Number.isSafeInteger(expires) || expires < now()) return undefined;
     const given = Buffer.from(mac);
-    return tokens.some((token) => {
+    return tokens.find((token) => {
       const expected = Buffer.from(sessionMac(token, expires));
       return expected.length === given.length && timingSafeEqual(expected, given);
     });
   };
-  const requireOperator = (c: Context) => {
-    if (auth === 'none') return;
+  /** Who is calling, for the audit trail; throws 401 when nobody allowed is. */
+  const requireOperator = (c: Context): Pick<CodecAuditEntry, 'operator' | 'via'> => {
+    if (auth === 'none') return { operator: 'anyone (CODEC_AUTH=none)', via: 'none' };
     const header = c.req.header('authorization') ?? '';
     const bearer = /^Bearer (.+)$/i.exec(header)?.[1];
-    if (bearer ? knownToken(bearer) : validSession(getCookie(c, SESSION_COOKIE))) return;
+    const token = bearer ? knownToken(bearer) : sessionToken(getCookie(c, SESSION_COOKIE));
+    if (token) return { operator: tokenFingerprint(token), via: bearer ? 'bearer' : 'session' };
     throw unauthorized('the codec server needs an operator token: Authorization: Bearer <token from CODEC_TOKENS>, or a session from /login');
   };
   const secure = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
@@ -96,7 +121,7 @@ export function createCodecApp({ codec, auth, tokens, corsOrigins, now = Date.no
     if (origin && !corsOrigins.includes(origin)) {
       throw new ProblemError(403, 'Forbidden', `origin ${origin} may not call this codec server (CODEC_CORS_ORIGINS)`);
     }
-    requireOperator(c);
+    const caller = requireOperator(c);
     let raw: unknown;
     try {
       raw = await c.req.json();
@@ -108,12 +133,15 @@ export function createCodecApp({ codec, auth, tokens, corsOrigins, now = Date.no
       throw badRequest(`the body is not {"payloads": [...]}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
     const payloads = parsed.data.payloads.map(fromJson);
+    const record = (status: number) => audit({ action: direction, ...caller, payloads: payloads.length, namespace: c.req.header('x-namespace'), origin, status });
     let result: Payload[];
     try {
       result = direction === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
     } catch (err) {
+      record(422);
       throw new ProblemError(422, 'Unprocessable Content', (err as Error).message);
     }
+    record(200);
     return c.json({ payloads: result.map(toJson) });
   };
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFingerprint } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { waitForHealthy } from '../../scripts/kit';
 import { temporalConnection } from '../../domain/temporal-connection';
@@ -297,6 +298,9 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     const decoded = await show(workflows[0]!, ['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${operatorToken}`]);
     expect(holdsInClear(Buffer.from(decoded), dataMarker)).toBe(true);
     expect(holdsInClear(Buffer.from(decoded), urlMarker)).toBe(true);
+    // The codec server's audit trail names the operator by a fingerprint, never by the token.
+    expect(codecServer.output()).toMatch(new RegExp(`"message":"codec: decode".*"operator":"${tokenFingerprint(operatorToken)}","via":"bearer"`));
+    expect(codecServer.output()).not.toContain(operatorToken);
   });
 
   it('replays encrypted histories with the key, and names the missing key without it', async () => {

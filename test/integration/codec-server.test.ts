@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { createCodecApp, SESSION_COOKIE } from '../../codec/app';
+import { createCodecApp, SESSION_COOKIE, tokenFingerprint, type CodecAuditEntry } from '../../codec/app';
 import { KeyRing, newKeyEntry } from '../../codec/key-ring';
 import { EncryptionCodec } from '../../codec/payload-codec';
 
@@ -8,7 +8,8 @@ import { EncryptionCodec } from '../../codec/payload-codec';
 const uiOrigin = 'http://127.0.0.1:8233';
 const operatorToken = 'operator-token-0123456789';
 const codec = new EncryptionCodec(KeyRing.fromText(newKeyEntry('k1')));
-const app = createCodecApp({ codec, auth: 'token', tokens: [operatorToken], corsOrigins: [uiOrigin] });
+const audited: CodecAuditEntry[] = [];
+const app = createCodecApp({ codec, auth: 'token', tokens: [operatorToken], corsOrigins: [uiOrigin], audit: (entry) => audited.push(entry) });
 
 const asJson = (p: Payload) => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
@@ -67,8 +68,22 @@ describe('the codec server', () => {
     expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=\\d+\\.[\\w-]+; Max-Age=43200; Path=/; HttpOnly; SameSite=Lax`));
     const withSession = await post('/decode', { payloads: [] }, { origin: uiOrigin, cookie: cookie.split(';')[0]! });
     expect(withSession.status).toBe(200);
+    expect(audited.at(-1)).toEqual({ action: 'decode', operator: tokenFingerprint(operatorToken), via: 'session', payloads: 0, namespace: 'default', origin: uiOrigin, status: 200 });
     const forged = cookie.split(';')[0]!.replace(/\.[\w-]+$/, '.AAAA');
     expect((await post('/decode', { payloads: [] }, { cookie: forged })).status).toBe(401);
+  });
+
+  it('records who decoded and encoded how many payloads, naming the operator by a fingerprint of the token', async () => {
+    audited.length = 0;
+    const encrypted = await codec.encode([defaultPayloadConverter.toPayload(1), defaultPayloadConverter.toPayload(2)]);
+    await post('/decode', { payloads: encrypted.map(asJson) }, { authorization: `Bearer ${operatorToken}` });
+    await post('/encode', { payloads: [asJson(defaultPayloadConverter.toPayload(3))] }, { authorization: `Bearer ${operatorToken}`, origin: uiOrigin });
+    await post('/decode', { payloads: [] }, { authorization: 'Bearer not-an-operator-token' });
+    expect(audited).toEqual([
+      { action: 'decode', operator: tokenFingerprint(operatorToken), via: 'bearer', payloads: 2, namespace: 'default', origin: undefined, status: 200 },
+      { action: 'encode', operator: tokenFingerprint(operatorToken), via: 'bearer', payloads: 1, namespace: 'default', origin: uiOrigin, status: 200 },
+    ]);
+    expect(JSON.stringify(audited)).not.toContain(operatorToken);
   });
 
   it('answers bad input with problem+json, and a payload under an unknown key with the key it needs', async () => {

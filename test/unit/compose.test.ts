@@ -72,7 +72,7 @@ describe('the production stack (docker-compose.yml)', () => {
     const ui = services['temporal-ui']!.environment!;
     expect(ui).toMatchObject({ TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8081', TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' });
     // The browser that loads the UI is the origin the codec server lets in.
-    expect(codec.CODEC_CORS_ORIGINS).toBe(ui.TEMPORAL_UI_ORIGIN);
+    expect(codec.CODEC_CORS_ORIGINS!.split(',')).toContain(ui.TEMPORAL_UI_ORIGIN);
     expect(services.codec!.ports).toEqual(['127.0.0.1:8081:8081']);
   });
 
