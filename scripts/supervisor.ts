@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newKeyEntry } from '../codec/key-ring';
 import type { Config } from '../domain/config';
-import { cmdlineOf, portInUse, spawnEntry } from './kit';
+import { cmdlineOf, portInUse, sleep, spawnEntry } from './kit';
 import { readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
 
 /** A port the stack will listen on, and the variable that moves it (for the message when it is taken). */
@@ -35,6 +35,7 @@ export class Supervisor {
   private stopping = false;
   private record: StackRecord | undefined;
   private stackFile: string | undefined;
+  private watchdog: ChildProcess | undefined;
 
   constructor(private readonly cwd: string) {
     process.on('SIGINT', () => void this.shutdown(0));
@@ -85,6 +86,16 @@ export class Supervisor {
     // The supervisor's end of the pipe closes only when it exits: that is the watchdog's signal.
     watchdog.unref();
     (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.watchdog = watchdog;
+  }
+
+  /** After a clean stop: closes the watchdog's pipe (nothing is left for it to do) and waits for it to exit, so it does not outlive us. */
+  private async releaseWatchdog(): Promise<void> {
+    const watchdog = this.watchdog;
+    if (!watchdog || watchdog.exitCode !== null || watchdog.signalCode !== null) return;
+    const exited = new Promise((resolve) => watchdog.once('exit', resolve));
+    watchdog.stdin?.end();
+    await Promise.race([exited, sleep(2_000)]);
   }
 
   private refuse(message: string): never {
@@ -140,6 +151,7 @@ export class Supervisor {
       await Promise.all(this.children.filter((child) => child.tier === tier).map((child) => stop(child)));
     }
     if (this.stackFile) removeStack(this.stackFile);
+    await this.releaseWatchdog();
     console.log('Stopped.');
     process.exit(exitCode);
   }

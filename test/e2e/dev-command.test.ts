@@ -43,12 +43,19 @@ describe('npm run dev', () => {
     await start();
   }, 120_000);
 
+  /** Starts the command; `output` is what the newest one printed (an older one may still be running). */
   const run = () => {
+    const child = spawnEntry('scripts/dev.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    command = child;
     output = '';
-    command = spawnEntry('scripts/dev.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    return command;
+    let printed = '';
+    const append = (chunk: Buffer) => {
+      printed += chunk.toString();
+      if (command === child) output = printed;
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    return child;
   };
   const start = async () => {
     run();
@@ -58,6 +65,14 @@ describe('npm run dev', () => {
   /** The stack's processes as its stack file lists them. */
   const recorded = () => JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { supervisor: { pid: number }; processes: { name: string; pid: number }[] };
   const alive = isAlive;
+  /** The watchdogs watching this data folder's stack. */
+  const watchdogs = (): number[] => {
+    try {
+      return execFileSync('pgrep', ['-f', `scripts/watchdog.ts ${join(dataDir, 'stack.json')}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    } catch {
+      return []; // pgrep exits 1 when nothing matches
+    }
+  };
   const ports = () => ['TEMPORAL_UI_PORT', 'API_PORT', 'CODEC_PORT', 'WORKER_METRICS_PORT'].map((name) => Number(env[name])).concat(Number(env.TEMPORAL_ADDRESS!.split(':')[1]));
 
   afterAll(async () => {
@@ -93,10 +108,13 @@ describe('npm run dev', () => {
 
   it('refuses a second start on the same data folder while the first runs, in one line', async () => {
     const first = command!;
-    const second = run();
-    expect(await exitOf(second)).toBe(2);
-    expect(output.trim()).toBe(`npm run dev is already running on ${dataDir} (pid ${first.pid}): stop it first (Ctrl-C in its terminal, or kill ${first.pid}), or set DATA_DIR to another folder`);
-    command = first;
+    try {
+      const second = run();
+      expect(await exitOf(second)).toBe(2);
+      expect(output.trim()).toBe(`npm run dev is already running on ${dataDir} (pid ${first.pid}): stop it first (Ctrl-C in its terminal, or kill ${first.pid}), or set DATA_DIR to another folder`);
+    } finally {
+      command = first;
+    }
   });
 
   it('leaves nothing running when the supervisor is killed with SIGKILL, and starts again', async () => {
@@ -114,8 +132,8 @@ describe('npm run dev', () => {
   it('stops what a crashed run left (its watchdog killed too) before starting', async () => {
     const { supervisor, processes } = recorded();
     // The OOM killer takes the watchdog and then the supervisor: their children are orphans now.
-    const watchdog = execFileSync('pgrep', ['-f', `scripts/watchdog.ts ${join(dataDir, 'stack.json')}`], { encoding: 'utf8' }).trim();
-    process.kill(Number(watchdog), 'SIGKILL');
+    const [watchdog] = watchdogs();
+    process.kill(watchdog!, 'SIGKILL');
     process.kill(supervisor.pid, 'SIGKILL');
     await exitOf(command!);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -132,6 +150,8 @@ describe('npm run dev', () => {
     await expect(fetch(`http://127.0.0.1:${env.CODEC_PORT}/healthz`)).rejects.toThrow();
     for (const p of processes) expect(alive(p.pid), p.name).toBe(false);
     expect(existsSync(join(dataDir, 'stack.json'))).toBe(false);
+    // Its watchdog too: a clean stop waits for it.
+    expect(watchdogs()).toEqual([]);
   });
 
   it('names a port that another program holds, and the variable that moves it', async () => {
