@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { z } from 'zod';
 import { KeyRing } from '../codec/key-ring';
@@ -147,9 +147,6 @@ function parseTokens(raw: string | undefined): ApiToken[] {
     return { role, token };
   });
 }
-
-/** The file `npm run dev` and `npm run cluster` keep their payload key ring in. */
-export const payloadKeysFileIn = (dataDir: string): string => join(dataDir, 'payload-keys');
 
 /** PAYLOAD_KEYS, else PAYLOAD_KEYS_FILE, else none (payloads go to Temporal in clear). */
 function payloadKeyRing(e: z.output<typeof environmentSchema>): KeyRing {

@@ -46,18 +46,18 @@ export function removeStack(file: string): void {
  * Whether `pid` is still the process recorded, not a stranger that reused the pid: the same
  * program (PostgreSQL rewrites the rest of its command line, so only the program is compared).
  */
-export function stillRunning(process: { pid: number; cmdline: string }, { wholeCommandLine = false } = {}): boolean {
-  const now = cmdlineOf(process.pid);
+export function stillRunning(recorded: { pid: number; cmdline: string }, { wholeCommandLine = false } = {}): boolean {
+  const now = cmdlineOf(recorded.pid);
   const program = (cmdline: string) => cmdline.split('\0')[0];
   if (now === undefined || now === '') return false;
-  return wholeCommandLine ? now === process.cmdline : program(now) === program(process.cmdline);
+  return wholeCommandLine ? now === recorded.cmdline : program(now) === program(recorded.cmdline);
 }
 
 /** Stops the recorded process groups: SIGTERM, then SIGKILL to what is left after `graceMs`. */
 export async function stopRecorded(processes: StackProcess[], graceMs = 10_000): Promise<void> {
   const signal = (pid: number, name: NodeJS.Signals) => {
     try {
-      global.process.kill(-pid, name);
+      process.kill(-pid, name);
     } catch {
       // Already gone.
     }
