@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { validator } from 'hono/validator';
+import { z } from 'zod';
 import { badRequest, validationProblem } from './problem';
 
 /**
@@ -18,9 +19,25 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S |
   return parsed.data;
 }
 
-/** Validates a path or query parameter. */
+/** Validates a query parameter. */
 export function parseParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw validationProblem(parsed.error, name);
   return parsed.data;
+}
+
+/**
+ * Validates a route's path parameters once, before its handler, which reads them with
+ * `c.req.valid('param')`. A bad one is a 400 naming the parameter (`partnerId`, `id`, …).
+ */
+export function pathParams<T extends z.core.$ZodShape>(shape: T) {
+  const schema = z.object(shape);
+  return validator('param', (value) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+      throw badRequest(`invalid request path: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+    }
+    return parsed.data;
+  });
 }

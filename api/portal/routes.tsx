@@ -1,36 +1,32 @@
 /** @jsxImportSource hono/jsx */
 /**
  * Depo, the partner's pages, served under /portal by the same Hono app as the API and backed by
- * the same stores. A partner signs in with a link the admin API issued; every page and action is
+ * the same services. A partner signs in with a link the admin API issued; every page and action is
  * scoped to the partner its session names (a subscription or batch of another partner is 404).
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
-import { batchIdSchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
+import { batchIdSchema, subscriptionIdSchema } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
-import type { BatchStore } from '../batch-store';
 import { ProblemError } from '../problem';
-import type { CreateSubscriptionInput, SubscriptionStore } from '../subscription-store';
+import type { BatchService } from '../routes/batches';
+import type { SubscriptionSchemas } from '../routes/subscriptions';
+import type { EventIngestService } from '../services/event-ingest';
+import type { SubscriptionService } from '../services/subscriptions';
 import { LOCAL_TIME_SCRIPT, STYLESHEET } from './assets';
 import { csrfMatches, SESSION_COOKIE, SESSION_TTL_SECONDS, type PortalKeys, type PortalSession } from './session';
 import { BatchPage, Layout, MessagePage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type FieldErrors, type FormValues } from './views';
 
 export interface PortalDeps {
   keys: PortalKeys;
-  subscriptions: SubscriptionStore;
-  batches: BatchStore;
+  subscriptions: SubscriptionService;
+  batches: BatchService;
+  ingest: Pick<EventIngestService, 'sendTestEvent'>;
   maxEventsLimit: number;
-  createSchema: z.ZodType<CreateSubscriptionInput>;
-  patchSchema: z.ZodType<SubscriptionConfigPatch>;
-  /** The endpoint policy at save time; throws a 400 ProblemError naming what is wrong. */
-  checkEndpoint: (url: string | undefined) => Promise<void>;
-  /** Keeps this process's routing in step with a change made here. */
-  noteSaved: (partnerId: string, view: SubscriptionView) => void;
-  noteRemoved: (partnerId: string, subscriptionId: string) => void;
-  /** Sends one `depo.test` event to this subscription only, answering once Temporal recorded it. */
-  sendTestEvent: (partnerId: string, subscriptionId: string) => Promise<string>;
+  /** The API's own body schemas: the same rules judge a form and a JSON body. */
+  schemas: SubscriptionSchemas;
 }
 
 type Env = { Variables: { session: PortalSession } };
@@ -143,14 +139,10 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   portal.post('/subscriptions', async (c) => {
     const { partnerId, csrf } = c.get('session');
     const values = formValues(await c.req.parseBody());
-    const parsed = deps.createSchema.safeParse(toInput(values));
-    const errors = parsed.success ? await endpointErrors(deps, parsed.data.url) : fieldErrors(parsed.error);
-    if (!parsed.success || Object.keys(errors).length > 0) {
-      return page(c, 'New subscription', newSubscription(values, errors, csrf, deps.maxEventsLimit), 400);
-    }
-    const view = await subscriptions.create(partnerId, parsed.data);
-    deps.noteSaved(partnerId, view);
-    return c.redirect(`/portal/subscriptions/${view.id}?done=created`, 303);
+    const parsed = deps.schemas.create.safeParse(toInput(values));
+    const saved = parsed.success ? await asFieldErrors(() => subscriptions.create(partnerId, parsed.data)) : { errors: fieldErrors(parsed.error) };
+    if ('errors' in saved) return page(c, 'New subscription', newSubscription(values, saved.errors, csrf, deps.maxEventsLimit), 400);
+    return c.redirect(`/portal/subscriptions/${saved.view.id}?done=created`, 303);
   });
 
   portal.get('/subscriptions/:id', async (c) => {
@@ -162,12 +154,9 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const { partnerId } = c.get('session');
     const subscription = await ownSubscription(c);
     const values = formValues(await c.req.parseBody());
-    const parsed = deps.patchSchema.safeParse(toInput(values));
-    const errors = parsed.success ? await endpointErrors(deps, parsed.data.url) : fieldErrors(parsed.error);
-    if (!parsed.success || Object.keys(errors).length > 0) return subscriptionPage(c, subscription, values, errors, undefined, 400);
-    const view = await subscriptions.update(partnerId, subscription.id, parsed.data);
-    if (view.enabled) deps.noteSaved(partnerId, view);
-    else deps.noteRemoved(partnerId, view.id);
+    const parsed = deps.schemas.patch.safeParse(toInput(values));
+    const saved = parsed.success ? await asFieldErrors(() => subscriptions.update(partnerId, subscription.id, parsed.data)) : { errors: fieldErrors(parsed.error) };
+    if ('errors' in saved) return subscriptionPage(c, subscription, values, saved.errors, undefined, 400);
     return c.redirect(`/portal/subscriptions/${subscription.id}?done=saved`, 303);
   });
 
@@ -175,22 +164,19 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const { partnerId } = c.get('session');
     const subscription = await ownSubscription(c);
     const enabled = (await c.req.parseBody()).enabled === 'true';
-    const view = await subscriptions.update(partnerId, subscription.id, { enabled });
-    if (view.enabled) deps.noteSaved(partnerId, view);
-    else deps.noteRemoved(partnerId, view.id);
+    await subscriptions.update(partnerId, subscription.id, { enabled });
     return c.redirect(`/portal/subscriptions/${subscription.id}?done=${enabled ? 'enabled' : 'disabled'}`, 303);
   });
 
   portal.post('/subscriptions/:id/test-event', async (c) => {
     const subscription = await ownSubscription(c);
-    await deps.sendTestEvent(subscription.partnerId, subscription.id);
+    await deps.ingest.sendTestEvent(subscription.partnerId, subscription.id);
     return c.redirect(`/portal/subscriptions/${subscription.id}?done=test-sent`, 303);
   });
 
   portal.post('/subscriptions/:id/delete', async (c) => {
     const subscription = await ownSubscription(c);
     await subscriptions.delete(subscription.partnerId, subscription.id);
-    deps.noteRemoved(subscription.partnerId, subscription.id);
     return c.redirect('/portal?done=deleted', 303);
   });
 
@@ -304,12 +290,13 @@ function humanize(field: keyof FieldErrors, message: string): string {
   return message.charAt(0).toUpperCase() + message.slice(1) + (message.endsWith('.') ? '' : '.');
 }
 
-async function endpointErrors(deps: PortalDeps, url: string | undefined): Promise<FieldErrors> {
+/** Saves; a refusal of the endpoint (the policy at save time) becomes an error next to the url field. */
+async function asFieldErrors(save: () => Promise<SubscriptionView>): Promise<{ view: SubscriptionView } | { errors: FieldErrors }> {
   try {
-    await deps.checkEndpoint(url);
-    return {};
+    return { view: await save() };
   } catch (err) {
-    if (err instanceof ProblemError && err.status === 400) return { url: humanize('url', err.errors?.[0]?.message ?? err.detail) };
+    const urlError = err instanceof ProblemError && err.status === 400 ? err.errors?.find((e) => e.path === 'body.url') : undefined;
+    if (urlError) return { errors: { url: humanize('url', urlError.message) } };
     throw err;
   }
 }

@@ -1,0 +1,15 @@
+import { Hono } from 'hono';
+import { eventsRequestSchema, partnerIdSchema } from '../../domain/schema';
+import type { AuthVariables } from '../auth';
+import type { EventIngestService } from '../services/event-ingest';
+import { parseJsonBody, pathParams } from '../validation';
+
+/** `POST /v1/partners/:partnerId/events`: the one route a producer token may use. */
+export function eventRoutes(ingest: EventIngestService) {
+  return new Hono<{ Variables: AuthVariables }>().post('/', pathParams({ partnerId: partnerIdSchema }), async (c) => {
+    const { partnerId } = c.req.valid('param');
+    const body = await parseJsonBody(c, eventsRequestSchema);
+    const events = await ingest.publish(partnerId, Array.isArray(body) ? body : [body]);
+    return c.json({ events }, 202);
+  });
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../domain/config';
+import { MAX_EVENT_BYTES, MAX_SIGNAL_BYTES, type EventInput, type WebhookEvent } from '../../domain/schema';
+import { subscriptionWorkflowId } from '../../workflows/ids';
+import { eventsSignal } from '../../workflows/messages';
+import type { EventRouter } from '../event-router';
+import type { ApiMetrics } from '../observability';
+import { notFound, tooLarge } from '../problem';
+import { SignalCommitter } from '../signal-committer';
+import { isGoneError } from '../temporal-errors';
+
+/** How long an event request waits for Temporal to record its signal before answering 503. */
+const SIGNAL_DEADLINE_MS = 5_000;
+
+/** One accepted event: its id, and how many subscriptions it was routed to. */
+export interface AcceptedEvent {
+  id: string;
+  subscriptions: number;
+}
+
+/** What the routes and Depo need from event ingest; tests give the routes an in-memory one. */
+export interface EventIngestService {
+  /**
+   * Routes each event to the partner's subscriptions that want its type and resolves once Temporal
+   * has recorded every signal carrying them: the 202 then means nothing can be lost.
+   */
+  publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]>;
+  /** Depo's "send a test event": one `depo.test` event to this subscription only, recorded like any other. */
+  sendTestEvent(partnerId: string, subscriptionId: string): Promise<string>;
+}
+
+/** Event ingest on Temporal: routing, then group-committed signals (api/signal-committer.ts). */
+export class EventIngest implements EventIngestService {
+  private readonly committer: SignalCommitter;
+
+  constructor(
+    client: Client,
+    config: Config,
+    private readonly router: EventRouter,
+    private readonly metrics: ApiMetrics,
+  ) {
+    this.committer = new SignalCommitter(
+      async (workflowId, events) => {
+        try {
+          // The client retries an unreachable server on its own; a deadline turns a long outage
+          // into a prompt 503 (nothing acknowledged: the producer retries under the same ids).
+          await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => client.workflow.getHandle(workflowId).signal(eventsSignal, { events }));
+          metrics.signals.inc();
+          return true;
+        } catch (err) {
+          if (isGoneError(err)) return false;
+          throw err;
+        }
+      },
+      { minIntervalMs: config.ingest.signalIntervalMs, maxSignalBytes: MAX_SIGNAL_BYTES },
+    );
+  }
+
+  async publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]> {
+    const sized = inputs.map(toWebhookEvent);
+    const counts = await this.routeAndSignal(partnerId, sized);
+    this.metrics.eventsAccepted.inc(sized.length);
+    this.metrics.eventsRouted.inc(counts.reduce((sum, n) => sum + n, 0));
+    return sized.map(({ event }, i) => ({ id: event.id, subscriptions: counts[i]! }));
+  }
+
+  async sendTestEvent(partnerId: string, subscriptionId: string): Promise<string> {
+    const { event, bytes } = toWebhookEvent({ type: 'depo.test', data: { message: 'A test event sent from Depo', subscriptionId } }, 0);
+    const recorded = await this.committer.submit(subscriptionWorkflowId(partnerId, subscriptionId), [event], [bytes]);
+    if (!recorded) throw notFound(`partner ${partnerId} has no subscription ${subscriptionId}`);
+    return event.id;
+  }
+
+  /**
+   * Hands each subscription the events routed to it, in acceptance order, to the group commit.
+   * Answers, for each event, how many subscriptions it was routed to.
+   */
+  private async routeAndSignal(partnerId: string, events: SizedEvent[]): Promise<number[]> {
+    const bySubscription = new Map<string, { indexes: number[]; events: WebhookEvent[]; sizes: number[] }>();
+    for (const [index, { event, bytes }] of events.entries()) {
+      for (const subscriptionId of await this.router.subscriptionsFor(partnerId, event.type)) {
+        let group = bySubscription.get(subscriptionId);
+        if (!group) bySubscription.set(subscriptionId, (group = { indexes: [], events: [], sizes: [] }));
+        group.indexes.push(index);
+        group.events.push(event);
+        group.sizes.push(bytes);
+      }
+    }
+    const counts = events.map(() => 0);
+    await Promise.all(
+      [...bySubscription].map(async ([subscriptionId, group]) => {
+        const recorded = await this.committer.submit(subscriptionWorkflowId(partnerId, subscriptionId), group.events, group.sizes);
+        if (!recorded) {
+          this.router.noteRemoved(partnerId, subscriptionId);
+          return;
+        }
+        for (const index of group.indexes) counts[index]!++;
+      }),
+    );
+    return counts;
+  }
+}
+
+interface SizedEvent {
+  event: WebhookEvent;
+  /** Its size as JSON, in bytes. */
+  bytes: number;
+}
+
+function toWebhookEvent(input: EventInput, index: number): SizedEvent {
+  const event = {
+    id: input.id ?? randomUUID(),
+    createdAt: input.createdAt ? new Date(input.createdAt).toISOString() : new Date().toISOString(),
+    type: input.type,
+    data: input.data,
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(event));
+  if (bytes > MAX_EVENT_BYTES) {
+    throw tooLarge(`event ${index} is ${bytes} bytes as JSON; the limit for one event is ${MAX_EVENT_BYTES} bytes`);
+  }
+  return { event, bytes };
+}

@@ -1,0 +1,81 @@
+import type { Config } from '../../domain/config';
+import { resolvedEndpointProblem, type Resolver } from '../../domain/endpoint-policy';
+import type { BatchStatus, SubscriptionConfigPatch } from '../../domain/schema';
+import type { SubscriptionView } from '../../workflows/messages';
+import type { BatchStore, BatchSummary } from '../batch-store';
+import type { EventRouter } from '../event-router';
+import { badRequest, ProblemError } from '../problem';
+import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../subscription-store';
+
+/** What the routes and Depo need from subscriptions; tests give the routes an in-memory one. */
+export interface SubscriptionService {
+  /** Checks the endpoint policy, starts the subscription and routes to it at once in this process. */
+  create(partnerId: string, input: CreateSubscriptionInput): Promise<SubscriptionView>;
+  list(partnerId: string): Promise<SubscriptionSummary[]>;
+  /** 404 for a subscription that is not there (or is being deleted). */
+  get(partnerId: string, id: string): Promise<SubscriptionView>;
+  /** Checks a new url against the endpoint policy, saves, then updates this process's routing. */
+  update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView>;
+  /** Answers once the pending events are cut into a last batch. */
+  delete(partnerId: string, id: string): Promise<void>;
+  /** Newest first. A deleted subscription's batches stay listable while it has any. */
+  listBatches(partnerId: string, id: string, status?: BatchStatus): Promise<BatchSummary[]>;
+}
+
+/**
+ * Subscriptions on Temporal (api/subscription-store.ts), with what must happen around every save
+ * wherever it comes from (the API or Depo): the endpoint policy before, the routing table after.
+ */
+export class Subscriptions implements SubscriptionService {
+  constructor(
+    private readonly store: SubscriptionStore,
+    private readonly router: EventRouter,
+    private readonly batches: Pick<BatchStore, 'list'>,
+    private readonly policy: Config['delivery'],
+    /** DNS resolution for the endpoint policy; tests inject one. */
+    private readonly resolver?: Resolver,
+  ) {}
+
+  async create(partnerId: string, input: CreateSubscriptionInput): Promise<SubscriptionView> {
+    await this.checkEndpoint(input.url);
+    const view = await this.store.create(partnerId, input);
+    this.router.noteSaved(partnerId, view);
+    return view;
+  }
+
+  list(partnerId: string): Promise<SubscriptionSummary[]> {
+    return this.store.list(partnerId);
+  }
+
+  get(partnerId: string, id: string): Promise<SubscriptionView> {
+    return this.store.get(partnerId, id);
+  }
+
+  async update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView> {
+    await this.checkEndpoint(patch.url);
+    const view = await this.store.update(partnerId, id, patch.eventTypes ? { ...patch, eventTypes: [...new Set(patch.eventTypes)] } : patch);
+    if (view.enabled) this.router.noteSaved(partnerId, view);
+    else this.router.noteRemoved(partnerId, id);
+    return view;
+  }
+
+  async delete(partnerId: string, id: string): Promise<void> {
+    await this.store.delete(partnerId, id);
+    this.router.noteRemoved(partnerId, id);
+  }
+
+  async listBatches(partnerId: string, id: string, status?: BatchStatus): Promise<BatchSummary[]> {
+    await this.store.get(partnerId, id).catch(async (err: unknown) => {
+      if (!(err instanceof ProblemError && err.status === 404)) throw err;
+      if ((await this.batches.list(partnerId, id)).length === 0) throw err;
+    });
+    return this.batches.list(partnerId, id, status);
+  }
+
+  /** The endpoint policy when a url is saved: its host is resolved, and a private address refused. */
+  private async checkEndpoint(url: string | undefined): Promise<void> {
+    if (url === undefined) return;
+    const problem = await resolvedEndpointProblem(url, this.policy, this.resolver);
+    if (problem) throw badRequest(`body.url: ${problem}`, [{ path: 'body.url', message: problem }]);
+  }
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createRoutes, type Services } from '../../api/app';
+import type { BatchDetail, BatchSummary } from '../../api/batch-store';
+import { ApiMetrics } from '../../api/observability';
+import { PortalKeys } from '../../api/portal/session';
+import { notFound } from '../../api/problem';
+import type { AcceptedEvent } from '../../api/services/event-ingest';
+import type { CreateSubscriptionInput } from '../../api/subscription-store';
+import type { EventInput, SubscriptionConfigPatch } from '../../domain/schema';
+import type { SubscriptionView } from '../../workflows/messages';
+
+/**
+ * The routes over in-memory services: authentication and roles, path and body validation, status
+ * codes and problem+json. What the services do on Temporal is tested in test/integration.
+ */
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const PRODUCER = 'producer-token-0123456789abcdef';
+
+/** In-memory services that record every call the routes make. */
+function fakeServices() {
+  const calls: string[] = [];
+  const views = new Map<string, SubscriptionView>();
+  const batch: BatchDetail = {
+    batchId: randomUUID(),
+    partnerId: 'acme',
+    subscriptionId: randomUUID(),
+    status: 'failed',
+    eventCount: 1,
+    sequence: 1,
+    createdAt: '2026-11-30T00:00:00.000Z',
+    attempts: 26,
+    payload: { batch_id: 'x', events: [] },
+  };
+  const find = (partnerId: string, id: string) => {
+    const view = views.get(id);
+    if (!view || view.partnerId !== partnerId) throw notFound(`partner ${partnerId} has no subscription ${id}`);
+    return view;
+  };
+  const services: Services = {
+    subscriptions: {
+      async create(partnerId: string, input: CreateSubscriptionInput) {
+        calls.push(`create ${partnerId}`);
+        const now = new Date().toISOString();
+        const view: SubscriptionView = {
+          id: randomUUID(),
+          partnerId,
+          url: input.url,
+          eventTypes: input.eventTypes,
+          batching: { windowMs: input.batching?.windowMs ?? 1000, maxEvents: input.batching?.maxEvents ?? 100 },
+          createdAt: now,
+          updatedAt: now,
+          status: 'active',
+          pendingEvents: 0,
+          enabled: true,
+          endpointHealth: { failingSince: null, probeBatchId: null, heldBatches: 0, disabledReason: null },
+        };
+        views.set(view.id, view);
+        return view;
+      },
+      async list(partnerId: string) {
+        calls.push(`list ${partnerId}`);
+        return [...views.values()].filter((view) => view.partnerId === partnerId);
+      },
+      async get(partnerId: string, id: string) {
+        calls.push(`get ${partnerId} ${id}`);
+        return find(partnerId, id);
+      },
+      async update(partnerId: string, id: string, patch: SubscriptionConfigPatch) {
+        calls.push(`update ${partnerId} ${id}`);
+        const view = { ...find(partnerId, id), ...(patch.url ? { url: patch.url } : {}), ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}) };
+        views.set(id, view);
+        return view;
+      },
+      async delete(partnerId: string, id: string) {
+        calls.push(`delete ${partnerId} ${id}`);
+        find(partnerId, id);
+        views.delete(id);
+      },
+      async listBatches(partnerId: string, id: string, status?: string) {
+        calls.push(`batches ${partnerId} ${id} ${status ?? 'any'}`);
+        find(partnerId, id);
+        return [] as BatchSummary[];
+      },
+    },
+    ingest: {
+      async publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]> {
+        calls.push(`publish ${partnerId} ${inputs.map((e) => e.type).join(',')}`);
+        return inputs.map((event, i) => ({ id: event.id ?? `generated-${i}`, subscriptions: 2 }));
+      },
+      async sendTestEvent(partnerId: string, subscriptionId: string) {
+        calls.push(`test-event ${partnerId} ${subscriptionId}`);
+        return randomUUID();
+      },
+    },
+    batches: {
+      async get(batchId: string) {
+        calls.push(`batch ${batchId}`);
+        if (batchId !== batch.batchId) throw notFound(`there is no batch ${batchId}`);
+        return batch;
+      },
+      async list() {
+        return [];
+      },
+      async redeliver(batchId: string) {
+        calls.push(`redeliver ${batchId}`);
+      },
+    },
+  };
+  return { services, calls, batch };
+}
+
+function setup({ reachable = true, stopping = false } = {}) {
+  const fake = fakeServices();
+  const app = createRoutes({
+    services: fake.services,
+    tokens: [
+      { role: 'admin', token: ADMIN },
+      { role: 'producer', token: PRODUCER },
+    ],
+    maxEventsLimit: 100,
+    portalKeys: new PortalKeys('a-test-secret-of-enough-length-0123456789'),
+    metrics: new ApiMetrics(),
+    isStopping: () => stopping,
+    temporalReachable: async () => reachable,
+  });
+  const call = async (method: string, path: string, { token = ADMIN, body }: { token?: string | null; body?: unknown } = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, type: response.headers.get('content-type'), json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  return { ...fake, app, call };
+}
+
+const newSubscription = { url: 'https://partner.example/hook', eventTypes: ['order.created'] };
+
+describe('the API routes', () => {
+  it('hands an event post to ingest as a list, and answers 202 with each event and its subscription count', async () => {
+    const { call, calls } = setup();
+    const id = randomUUID();
+    const one = await call('POST', '/v1/partners/acme/events', { token: PRODUCER, body: { id, type: 'order.created', data: { n: 1 } } });
+    expect(one).toMatchObject({ status: 202, json: { events: [{ id, subscriptions: 2 }] } });
+    const many = await call('POST', '/v1/partners/acme/events', { body: [{ type: 'a', data: {} }, { type: 'b', data: {} }] });
+    expect(many.status).toBe(202);
+    expect((many.json!.events as unknown[]).length).toBe(2);
+    expect(calls).toEqual(['publish acme order.created', 'publish acme a,b']);
+  });
+
+  it('lets a producer token post events and refuses it every admin route with 403, inside each router', async () => {
+    const { call, calls, batch } = setup();
+    const id = randomUUID();
+    for (const [method, path] of [
+      ['GET', '/v1/partners/acme/subscriptions'],
+      ['POST', '/v1/partners/acme/subscriptions'],
+      ['GET', `/v1/partners/acme/subscriptions/${id}`],
+      ['PATCH', `/v1/partners/acme/subscriptions/${id}`],
+      ['DELETE', `/v1/partners/acme/subscriptions/${id}`],
+      ['GET', `/v1/partners/acme/subscriptions/${id}/batches`],
+      ['POST', '/v1/partners/acme/portal-links'],
+      ['GET', `/v1/batches/${batch.batchId}`],
+      ['POST', `/v1/batches/${batch.batchId}/redeliver`],
+    ] as const) {
+      const refused = await call(method, path, { token: PRODUCER, body: method === 'POST' || method === 'PATCH' ? newSubscription : undefined });
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(refused.type).toBe('application/problem+json');
+    }
+    expect(calls).toEqual([]);
+    expect((await call('POST', '/v1/partners/acme/events', { token: null, body: { type: 'a', data: {} } })).status).toBe(401);
+    expect((await call('POST', '/v1/partners/acme/events', { token: 'not-a-token-0123456789', body: { type: 'a', data: {} } })).status).toBe(401);
+    expect(calls).toEqual([]);
+  });
+
+  it('validates path ids before any service is called, naming the parameter', async () => {
+    const { call, calls } = setup();
+    const badPartner = await call('GET', '/v1/partners/not%20ok/subscriptions');
+    expect(badPartner).toMatchObject({ status: 400, type: 'application/problem+json' });
+    expect(badPartner.json!.errors).toEqual([{ path: 'partnerId', message: expect.stringContaining('partnerId must match') as string }]);
+    const badId = await call('PATCH', '/v1/partners/acme/subscriptions/not-a-uuid', { body: { url: 'https://x.example' } });
+    expect(badId.status).toBe(400);
+    expect((badId.json!.errors as { path: string }[]).map((e) => e.path)).toEqual(['id']);
+    expect((await call('POST', '/v1/batches/not-a-uuid/redeliver')).status).toBe(400);
+    expect((await call('POST', '/v1/partners/not%20ok/events', { token: PRODUCER, body: { type: 'a', data: {} } })).status).toBe(400);
+    expect((await call('POST', '/v1/partners/not%20ok/portal-links')).status).toBe(400);
+    expect(calls).toEqual([]);
+  });
+
+  it('creates, reads, changes, lists the batches of and deletes a subscription through the service', async () => {
+    const { call, calls } = setup();
+    const created = await call('POST', '/v1/partners/acme/subscriptions', { body: newSubscription });
+    expect(created).toMatchObject({ status: 201, json: { partnerId: 'acme', url: newSubscription.url } });
+    const id = created.json!.id as string;
+    expect((await call('GET', `/v1/partners/acme/subscriptions/${id}`)).json).toMatchObject({ id });
+    expect((await call('GET', '/v1/partners/acme/subscriptions')).json).toMatchObject({ subscriptions: [{ id }] });
+    expect(await call('PATCH', `/v1/partners/acme/subscriptions/${id}`, { body: { enabled: false } })).toMatchObject({ status: 200, json: { enabled: false } });
+    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?status=failed`)).toMatchObject({ status: 200, json: { batches: [] } });
+    expect((await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?status=lost`)).status).toBe(400);
+    expect(await call('DELETE', `/v1/partners/acme/subscriptions/${id}`)).toMatchObject({ status: 204, json: undefined });
+    const gone = await call('GET', `/v1/partners/acme/subscriptions/${id}`);
+    expect(gone).toMatchObject({ status: 404, type: 'application/problem+json', json: { detail: `partner acme has no subscription ${id}` } });
+    expect(calls).toEqual(['create acme', `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed`, `delete acme ${id}`, `get acme ${id}`]);
+  });
+
+  it('refuses a bad body with 400 naming the fields, and never calls the service', async () => {
+    const { call, calls } = setup();
+    const refused = await call('POST', '/v1/partners/acme/subscriptions', { body: { url: 'not a url', eventTypes: [], batching: { maxEvents: 101 } } });
+    expect(refused.status).toBe(400);
+    expect((refused.json!.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['body.batching.maxEvents', 'body.eventTypes', 'body.url']);
+    expect((await call('POST', '/v1/partners/acme/events', { body: '{not json' })).status).toBe(400);
+    expect(calls).toEqual([]);
+  });
+
+  it('reads and redelivers a batch; an unknown one is a 404 problem', async () => {
+    const { call, calls, batch } = setup();
+    expect(await call('GET', `/v1/batches/${batch.batchId}`)).toMatchObject({ status: 200, json: { batchId: batch.batchId, attempts: 26 } });
+    expect(await call('POST', `/v1/batches/${batch.batchId}/redeliver`)).toMatchObject({ status: 202, json: { batchId: batch.batchId, status: 'pending' } });
+    const other = randomUUID();
+    expect(await call('GET', `/v1/batches/${other}`)).toMatchObject({ status: 404, type: 'application/problem+json' });
+    expect(calls).toEqual([`batch ${batch.batchId}`, `redeliver ${batch.batchId}`, `batch ${other}`]);
+  });
+
+  it('issues a Depo sign-in link that opens for that partner only', async () => {
+    const { call } = setup();
+    const link = await call('POST', '/v1/partners/acme/portal-links');
+    expect(link.status).toBe(201);
+    const url = new URL(link.json!.url as string);
+    expect(url.pathname).toBe('/portal/login');
+    expect(await new PortalKeys('a-test-secret-of-enough-length-0123456789').openLink(url.searchParams.get('token')!)).toBe('acme');
+  });
+
+  it('answers health and readiness from Temporal reachability and the stopping flag, without a token', async () => {
+    const up = setup();
+    expect(await up.call('GET', '/healthz', { token: null })).toMatchObject({ status: 200, json: { status: 'ok' } });
+    expect(await up.call('GET', '/readyz', { token: null })).toMatchObject({ status: 200, json: { status: 'ready' } });
+    const down = setup({ reachable: false });
+    expect(await down.call('GET', '/healthz', { token: null })).toMatchObject({ status: 503, json: { status: 'unavailable' } });
+    expect(await down.call('GET', '/livez', { token: null })).toMatchObject({ status: 200 });
+    const stopping = setup({ stopping: true });
+    expect(await stopping.call('GET', '/readyz', { token: null })).toMatchObject({ status: 503, json: { status: 'stopping' } });
+    const metrics = await up.app.request('/metrics');
+    expect(await metrics.text()).toContain('webhooks_api_requests_total{method="GET",route="/healthz",status="200"} 1');
+  });
+
+  it('renders an unknown route as a 404 problem and a failing service as a 500 problem without its message', async () => {
+    const { call, services } = setup();
+    expect(await call('GET', '/v1/nothing-here')).toMatchObject({ status: 404, type: 'application/problem+json' });
+    services.subscriptions.list = async () => {
+      throw new Error('secret internals');
+    };
+    const failed = await call('GET', '/v1/partners/acme/subscriptions');
+    expect(failed).toMatchObject({ status: 500, type: 'application/problem+json', json: { detail: 'the request failed; see the API log' } });
+  });
+});
