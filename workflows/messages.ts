@@ -1,5 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EndpointHealth, EndpointReport } from '../domain/endpoint-gate';
 import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
+
+export type { EndpointHealth, EndpointReport } from '../domain/endpoint-gate';
 
 /**
  * Message definitions of the subscription workflow, shared with those that send them: the API and
@@ -24,29 +27,6 @@ export interface SubscriptionView {
   /** False while delivery is disabled: new events are not routed to it (automatically, or by PATCH). */
   enabled: boolean;
   endpointHealth: EndpointHealth;
-}
-
-/**
- * The endpoint gate (docs/reliability.md): once a batch has failed GATE_AFTER_FAILED_ATTEMPTS
- * attempts, that batch is the probe and newer batches are held, not attempted, until it succeeds.
- */
-export interface EndpointHealth {
-  /** When the probe batch reported the endpoint failing; null while it works. */
-  failingSince: string | null;
-  probeBatchId: string | null;
-  /** Batches cut and waiting behind the probe. */
-  heldBatches: number;
-  /** Why delivery is disabled, when it is. */
-  disabledReason: string | null;
-}
-
-/** What a delivery attempt tells its subscription about the endpoint (only on a change). */
-export interface EndpointReport {
-  batchId: string;
-  /** `failing`: a batch failed its third attempt; `exhausted`: the probe failed its last; `recovered`: a failing batch got through. */
-  outcome: 'failing' | 'exhausted' | 'recovered';
-  at: string;
-  error?: string;
 }
 
 /** Events routed to this subscription, in acceptance order. Duplicated ids are dropped. */

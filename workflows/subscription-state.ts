@@ -1,7 +1,12 @@
-import { eventBytes, eventsThatFit } from '../domain/payload';
+import { EndpointGate, type EndpointHealth, type EndpointReport, type GateState } from '../domain/endpoint-gate';
 import { MAX_BATCH_BYTES } from '../domain/limits';
+import { eventBytes, eventsThatFit } from '../domain/payload';
+import { retryHorizonMs } from '../domain/schedule';
 import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
-import type { EndpointReport, SubscriptionView } from './messages';
+import { nextStep, type Step, type StepInput } from '../domain/subscription-step';
+import type { SubscriptionView } from './messages';
+
+export type { GateState } from '../domain/endpoint-gate';
 
 /** How many recent event ids a subscription remembers to drop a re-posted event (documented window). */
 export const DEDUPE_WINDOW_EVENTS = 10_000;
@@ -18,28 +23,6 @@ export interface RunLimits {
   historyBytes: number;
 }
 export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000, historyBytes: 8 * 2 ** 20 };
-
-/**
- * The most batches held behind a failing endpoint's probe. Reaching it disables the subscription:
- * with the default 100 events a batch that is 500,000 events waiting for one partner.
- */
-export const MAX_HELD_BATCHES = 5_000;
-
-const DISABLED_THROUGH_API = 'disabled through the API';
-
-/** The endpoint gate's state, carried across continue-as-new. */
-export interface GateState {
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
-  probeBatchId: string | null;
-  /** Held batch ids, oldest first. */
-  held: string[];
-  /** Held batch ids to be sent the release signal, oldest first. */
-  toRelease: string[];
-  /** When the gate last reopened: a `failing` report from an attempt that started earlier is stale. */
-  reopenedAt?: string | null;
-}
 
 /** What one run hands to the next: everything that is not configuration. */
 export interface CarriedState {
@@ -64,28 +47,32 @@ export interface SubscriptionWorkflowInput {
   backoffScale?: number;
 }
 
-/** A subscription's state: kept in one small class so the handlers stay thin. */
+/**
+ * A subscription's state, behind a small API so the workflow's handlers stay thin: events in,
+ * batches out, the endpoint gate (domain/endpoint-gate.ts), and the next step of the main loop
+ * (domain/subscription-step.ts).
+ */
 export class SubscriptionState {
   readonly partnerId: string;
   readonly subscriptionId: string;
-  readonly createdAt: string;
-  readonly limits: RunLimits;
-  config: SubscriptionConfig;
-  updatedAt: string;
-  pending: WebhookEvent[];
+  private readonly createdAt: string;
+  private readonly limits: RunLimits;
+  private readonly backoffScale: number;
+  private config: SubscriptionConfig;
+  private updatedAt: string;
+  private readonly pending: WebhookEvent[];
   /** The JSON size of each pending event, in step with `pending`. */
-  private pendingSizes: number[];
-  lastCutAt: number;
-  deleting: boolean;
+  private readonly pendingSizes: number[];
+  private lastCutAt: number;
+  private deleting: boolean;
   /** Bumped whenever the main loop must look again before its timer fires. */
-  wakeups = 0;
-  signalsThisRun = 0;
-  batchesThisRun = 0;
+  private wakeupCount = 0;
+  private signalsThisRun = 0;
+  private batchesThisRun = 0;
   /** Batches cut over all runs: the next batch's sequence number is this plus one. */
-  batchesCut: number;
+  private batchesCutCount: number;
   private readonly recentIds: Set<string>;
-  readonly gate: GateState;
-  readonly backoffScale: number;
+  private readonly gate: EndpointGate;
 
   constructor(input: SubscriptionWorkflowInput) {
     this.partnerId = input.partnerId;
@@ -99,10 +86,41 @@ export class SubscriptionState {
     this.lastCutAt = carried?.lastCutAt ?? Date.parse(input.createdAt);
     this.updatedAt = carried?.updatedAt ?? input.createdAt;
     this.deleting = carried?.deleting ?? false;
-    this.batchesCut = carried?.batchesCut ?? 0;
+    this.batchesCutCount = carried?.batchesCut ?? 0;
     this.recentIds = new Set(carried?.recentEventIds ?? []);
-    this.gate = carried?.gate ?? { enabled: true, disabledReason: null, failingSince: null, probeBatchId: null, held: [], toRelease: [] };
+    this.gate = new EndpointGate(carried?.gate);
     this.backoffScale = input.backoffScale ?? 1;
+  }
+
+  /** Changes whenever the main loop must look again before its timer fires. */
+  get wakeups(): number {
+    return this.wakeupCount;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  get isDeleting(): boolean {
+    return this.deleting;
+  }
+
+  get url(): string {
+    return this.config.url;
+  }
+
+  /** Batches cut over all runs: the last batch's sequence number. */
+  get batchesCut(): number {
+    return this.batchesCutCount;
+  }
+
+  /**
+   * How long a held batch may wait for its release: twice the retry period (at the scale where the
+   * subscription was created), longer than the probe ahead of it can take, so only a batch that
+   * nothing will ever release (say, its subscription was terminated) ends this way.
+   */
+  holdLimitMs(): number {
+    return Math.round(2 * retryHorizonMs(this.backoffScale));
   }
 
   accept(events: readonly WebhookEvent[]): void {
@@ -115,117 +133,87 @@ export class SubscriptionState {
       this.pendingSizes.push(eventBytes(event));
     }
     const full = this.pending.length >= this.config.batching.maxEvents || this.fitCount() < this.pending.length;
-    if ((wasEmpty && this.pending.length > 0) || full) this.wakeups++;
-    if (this.signalsThisRun >= this.limits.signals) this.wakeups++;
+    if ((wasEmpty && this.pending.length > 0) || full) this.wakeupCount++;
+    if (this.signalsThisRun >= this.limits.signals) this.wakeupCount++;
   }
 
   configure(patch: SubscriptionConfigPatch, now: string): void {
-    // A new url or an explicit re-enable: try the endpoint afresh, with every held batch.
-    if (patch.enabled === true) this.enable();
-    if (patch.enabled === true || patch.url !== undefined) this.reopen(now);
-    if (patch.enabled === false) this.disable(DISABLED_THROUGH_API);
+    this.gate.configure(patch, now);
     this.config = {
       url: patch.url ?? this.config.url,
       eventTypes: patch.eventTypes ?? this.config.eventTypes,
       batching: { ...this.config.batching, ...patch.batching },
     };
     this.updatedAt = now;
-    this.wakeups++;
+    this.wakeupCount++;
   }
 
   markDeleting(): void {
     this.deleting = true;
-    // Held batches get their attempts; from the second one on they find the subscription gone.
-    this.gate.toRelease.push(...this.gate.held.splice(0));
-    this.wakeups++;
+    this.gate.releaseAll();
+    this.wakeupCount++;
   }
 
-  /**
-   * Whether the next batch is held: the endpoint is failing and a probe batch is still trying it.
-   * With no probe left (it was exhausted and nothing was held), the next batch becomes the probe.
-   */
+  /** What the main loop does next (domain/subscription-step.ts). */
+  nextStep(loop: Pick<StepInput, 'now' | 'childStartsInFlight' | 'childStartsJustSettled' | 'dueToContinue'>): Step {
+    return nextStep({
+      ...loop,
+      deleting: this.deleting,
+      releasesWaiting: this.gate.hasReleases,
+      pendingCount: this.pending.length,
+      fitCount: this.fitCount(),
+      lastCutAt: this.lastCutAt,
+      windowMs: this.config.batching.windowMs,
+      maxEvents: this.config.batching.maxEvents,
+    });
+  }
+
+  /** The oldest held batches to send the release signal to, at most `max`. */
+  takeReleases(max: number): string[] {
+    return this.gate.takeReleases(max);
+  }
+
+  /** Whether the next batch is held behind a failing endpoint's probe. */
   holdsNextBatch(): boolean {
-    // The last batch of a deleted subscription is attempted: nothing would release it later.
-    return !this.deleting && this.gate.failingSince !== null && this.gate.probeBatchId !== null;
+    return this.gate.holdsNextBatch(this.deleting);
   }
 
   /** Records a held batch. Answers true when that disabled the subscription (the memo must say so). */
   noteHeld(batchId: string): boolean {
-    this.gate.held.push(batchId);
-    if (this.gate.held.length < MAX_HELD_BATCHES || !this.gate.enabled) return false;
-    this.disable(`${MAX_HELD_BATCHES} batches held behind a failing endpoint`);
-    return true;
+    return this.gate.noteHeld(batchId);
   }
 
-  /** Records a batch started unheld; answers true if it is the probe (the endpoint is failing and had none). */
+  /** Records a batch started unheld; answers true if it is the probe. */
   noteProbe(batchId: string): boolean {
-    if (this.gate.failingSince === null || this.gate.probeBatchId !== null) return false;
-    this.gate.probeBatchId = batchId;
-    return true;
+    return this.gate.noteProbe(batchId);
   }
 
   /** A report on the endpoint, from an attempt (failing) or a batch's end. Answers whether the gate changed. */
   reportEndpoint(report: EndpointReport): boolean {
-    const gate = this.gate;
-    switch (report.outcome) {
-      case 'failing':
-        // An attempt that started before the gate last reopened says nothing about the endpoint now.
-        if (gate.failingSince !== null || (gate.reopenedAt && report.at < gate.reopenedAt)) return false;
-        gate.failingSince = report.at;
-        gate.probeBatchId = report.batchId;
-        return true;
-      case 'recovered':
-        if (gate.failingSince === null) return false;
-        this.reopen(report.at);
-        return true;
-      case 'exhausted': {
-        // A batch that ended unattempted (its hold ran out) must never be released as a probe.
-        const wasHeld = removeFrom(gate.held, report.batchId) || removeFrom(gate.toRelease, report.batchId);
-        if (report.batchId !== gate.probeBatchId) return wasHeld;
-        // The endpoint failed every attempt of the probe, about 30 days: stop taking new events.
-        this.disable(`the endpoint failed all attempts of batch ${report.batchId} (failing since ${gate.failingSince})`);
-        // The oldest held batch probes next, so a returning endpoint still gets the rest.
-        const next = gate.held.shift();
-        gate.probeBatchId = next ?? null;
-        if (next !== undefined) gate.toRelease.push(next);
-        this.wakeups++;
-        return true;
-      }
-    }
+    const { changed, wake } = this.gate.report(report);
+    if (wake) this.wakeupCount++;
+    return changed;
   }
 
-  /** The endpoint is trusted again: held batches go out, and an automatic disabling ends. */
-  private reopen(at: string): void {
-    this.gate.reopenedAt = at;
-    this.gate.failingSince = null;
-    this.gate.probeBatchId = null;
-    this.gate.toRelease.push(...this.gate.held.splice(0));
-    if (this.gate.disabledReason !== DISABLED_THROUGH_API) this.enable();
-    this.wakeups++;
+  get enabled(): boolean {
+    return this.gate.enabled;
   }
 
-  private enable(): void {
-    this.gate.enabled = true;
-    this.gate.disabledReason = null;
-  }
-
-  private disable(reason: string): void {
-    if (!this.gate.enabled) return;
-    this.gate.enabled = false;
-    this.gate.disabledReason = reason;
+  endpointHealth(): EndpointHealth {
+    return this.gate.health();
   }
 
   /** Takes the oldest `size` pending events as the next batch and starts the next window. */
   takeBatch(size: number, now: number): WebhookEvent[] {
     this.lastCutAt = now;
     this.batchesThisRun++;
-    this.batchesCut++;
+    this.batchesCutCount++;
     this.pendingSizes.splice(0, size);
     return this.pending.splice(0, size);
   }
 
   /** How many pending events, oldest first, fit in one batch payload. */
-  fitCount(): number {
+  private fitCount(): number {
     return eventsThatFit(this.pendingSizes, MAX_BATCH_BYTES);
   }
 
@@ -253,8 +241,8 @@ export class SubscriptionState {
         recentEventIds: [...this.recentIds],
         updatedAt: this.updatedAt,
         deleting: this.deleting,
-        batchesCut: this.batchesCut,
-        gate: this.gate,
+        batchesCut: this.batchesCutCount,
+        gate: this.gate.carryOver(),
       },
     };
   }
@@ -271,12 +259,7 @@ export class SubscriptionState {
       status: this.deleting ? 'deleted' : 'active',
       pendingEvents: this.pending.length,
       enabled: this.gate.enabled,
-      endpointHealth: {
-        failingSince: this.gate.failingSince,
-        probeBatchId: this.gate.probeBatchId,
-        heldBatches: this.gate.held.length + this.gate.toRelease.length,
-        disabledReason: this.gate.disabledReason,
-      },
+      endpointHealth: this.gate.health(),
     };
   }
 
@@ -288,10 +271,4 @@ export class SubscriptionState {
       if (oldest !== undefined) this.recentIds.delete(oldest);
     }
   }
-}
-
-function removeFrom(list: string[], item: string): boolean {
-  const index = list.indexOf(item);
-  if (index >= 0) list.splice(index, 1);
-  return index >= 0;
 }

@@ -13,12 +13,10 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { decideBatch } from '../domain/batching';
 import { buildPayloadBody } from '../domain/payload';
 import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
 import { batchWorkflowId } from './ids';
-import { retryHorizonMs } from '../domain/schedule';
 import { configureUpdate, deleteUpdate, endpointSignal, eventsSignal, releaseSignal, stateQuery, type SubscriptionMemo } from './messages';
 import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
 import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
@@ -42,78 +40,78 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     },
     {
       validator: (_patch) => {
-        if (sub.deleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
+        if (sub.isDeleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
       },
     },
   );
   setHandler(deleteUpdate, async () => {
     sub.markDeleting();
-    await condition(() => sub.pending.length === 0);
+    await condition(() => sub.pendingCount === 0);
   });
   setHandler(stateQuery, () => sub.view());
   setHandler(endpointSignal, (report) => {
     if (!sub.reportEndpoint(report)) return;
-    log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.gate.enabled });
+    log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.enabled });
     upsertMemo(memoOf(sub));
   });
   const childStarts: Promise<void>[] = [];
   const batchesCut = metricMeter.createCounter('webhooks_batches_cut', 'batches', 'Batches cut, by reason (count, bytes, window, delete)');
 
-  for (;;) {
-    if (sub.gate.toRelease.length > 0) {
-      // Held batches go out oldest first, a bounded number per workflow task.
-      const release = sub.gate.toRelease.splice(0, RELEASE_PER_TASK);
-      // A held batch that already ended (its hold ran out) is simply not there any more.
-      await Promise.all(release.map((batchId) => getExternalWorkflowHandle(batchWorkflowId(batchId)).signal(releaseSignal).catch(() => undefined)));
-      continue;
-    }
-    const { maxEvents, windowMs } = sub.config.batching;
-    const now = Date.now();
-    const pendingCount = sub.pending.length;
-    const fitCount = sub.fitCount();
-    const decision = sub.deleting
-      ? { cut: pendingCount > 0, size: Math.min(pendingCount, maxEvents, fitCount), waitMs: null }
-      : decideBatch({ pendingCount, fitCount, lastCutAt: sub.lastCutAt, now, windowMs, maxEvents });
+  const dueToContinue = () => {
+    const { historyLength, continueAsNewSuggested, historySize } = workflowInfo();
+    return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize);
+  };
+  let childStartsJustSettled = false;
 
-    if (decision.cut) {
-      // Every batch cut in this pass is started in the same workflow task: a hot subscription
-      // cuts many batches at once, and starting them one round trip apart would cap its rate.
-      const events = sub.takeBatch(decision.size, now);
-      const reason = 'reason' in decision ? decision.reason : 'delete';
-      batchesCut.add(1, { reason });
-      childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
-      continue;
+  // Each pass asks the state for the next step (domain/subscription-step.ts has the order) and does it.
+  for (;;) {
+    const now = Date.now();
+    const step = sub.nextStep({ now, childStartsInFlight: childStarts.length > 0, childStartsJustSettled, dueToContinue: dueToContinue() });
+    childStartsJustSettled = false;
+    switch (step.kind) {
+      case 'release': {
+        // Held batches go out oldest first, a bounded number per workflow task. A held batch that
+        // already ended (its hold ran out) is simply not there any more.
+        const release = sub.takeReleases(RELEASE_PER_TASK);
+        await Promise.all(release.map((batchId) => getExternalWorkflowHandle(batchWorkflowId(batchId)).signal(releaseSignal).catch(() => undefined)));
+        break;
+      }
+      case 'cut': {
+        // Every batch cut in this pass is started in the same workflow task: a hot subscription
+        // cuts many batches at once, and starting them one round trip apart would cap its rate.
+        const events = sub.takeBatch(step.size, now);
+        batchesCut.add(1, { reason: step.reason });
+        childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
+        break;
+      }
+      case 'await-child-starts':
+        await Promise.all(childStarts.splice(0));
+        childStartsJustSettled = true;
+        break;
+      case 'finish-delete':
+        // Events signalled while the delete update was running still go out in a last batch.
+        await condition(allHandlersFinished);
+        if (sub.pendingCount === 0) return;
+        break;
+      case 'continue-as-new': {
+        const info = workflowInfo();
+        // Never from a handler, and only once every handler is done, so no update is cut off.
+        await condition(allHandlersFinished);
+        // Memo and search attributes go along explicitly: listing and routing read them.
+        await makeContinueAsNewFunc<typeof subscriptionWorkflow>({
+          memo: memoOf(sub),
+          typedSearchAttributes: info.typedSearchAttributes,
+        })(sub.carryOver());
+        break;
+      }
+      case 'wait': {
+        const seen = sub.wakeups;
+        const woken = () => sub.wakeups !== seen;
+        if (step.waitMs === null) await condition(woken);
+        else await condition(woken, step.waitMs);
+        break;
+      }
     }
-    const dueToContinue = () => {
-      const { historyLength, continueAsNewSuggested, historySize } = workflowInfo();
-      return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize);
-    };
-    if (childStarts.length > 0) {
-      await Promise.all(childStarts.splice(0));
-      // Under a steady stream there is always another batch to cut by now: the run's limits are
-      // checked here too, or continue-as-new would starve while the history grows toward 50 MB.
-      if (sub.deleting || !dueToContinue()) continue;
-    }
-    if (sub.deleting) {
-      // Events signalled while the delete update was running still go out in a last batch.
-      await condition(allHandlersFinished);
-      if (sub.pending.length === 0) return;
-      continue;
-    }
-    if (dueToContinue()) {
-      const info = workflowInfo();
-      // Never from a handler, and only once every handler is done, so no update is cut off.
-      await condition(allHandlersFinished);
-      // Memo and search attributes go along explicitly: listing and routing read them.
-      await makeContinueAsNewFunc<typeof subscriptionWorkflow>({
-        memo: memoOf(sub),
-        typedSearchAttributes: info.typedSearchAttributes,
-      })(sub.carryOver());
-    }
-    const seen = sub.wakeups;
-    const woken = () => sub.wakeups !== seen;
-    if (decision.waitMs === null) await condition(woken);
-    else await condition(woken, decision.waitMs);
   }
 }
 
@@ -131,14 +129,12 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     batchId,
     partnerId: sub.partnerId,
     subscriptionId: sub.subscriptionId,
-    url: sub.config.url,
+    url: sub.url,
     createdAt,
     eventCount: events.length,
     sequence,
     body: buildPayloadBody(batchId, createdAt, events),
-    // Twice the retry period: longer than the probe ahead of it can take, so only a batch that
-    // nothing will ever release (say, its subscription was terminated) ends this way.
-    ...(held ? { held, holdLimitMs: Math.round(2 * retryHorizonMs(sub.backoffScale)) } : {}),
+    ...(held ? { held, holdLimitMs: sub.holdLimitMs() } : {}),
     ...(probe ? { probe } : {}),
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
@@ -154,8 +150,8 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
       `**Batch** ${batchId} (#${sequence} of this subscription), cut ${createdAt}`,
       `**Partner** ${sub.partnerId} · **Subscription** ${sub.subscriptionId}`,
       `**Events** ${events.length}: ${eventTypesForSearch(events.map((event) => event.type)).join(', ')}`,
-      `**Endpoint** ${sub.config.url}`,
-      ...(held ? [`**Held** behind batch ${sub.gate.probeBatchId}: the endpoint is failing since ${sub.gate.failingSince}`] : []),
+      `**Endpoint** ${sub.url}`,
+      ...(held ? [`**Held** behind batch ${sub.endpointHealth().probeBatchId}: the endpoint is failing since ${sub.endpointHealth().failingSince}`] : []),
       'The input holds the exact body; `GET /v1/batches/' + batchId + '` shows it with the attempts.',
     ].join('\n\n'),
     typedSearchAttributes: [

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { nextStep, type StepInput } from '../../domain/subscription-step';
+
+/** A subscription with nothing to do: nothing pending, nothing held, nothing in flight. */
+const idle: StepInput = {
+  deleting: false,
+  releasesWaiting: false,
+  pendingCount: 0,
+  fitCount: 0,
+  lastCutAt: 0,
+  now: 10_000,
+  windowMs: 1_000,
+  maxEvents: 100,
+  childStartsInFlight: false,
+  childStartsJustSettled: false,
+  dueToContinue: false,
+};
+/** Events pending past their window: a batch is due. */
+const due = { pendingCount: 5, fitCount: 5 };
+
+describe("the subscription's next step", () => {
+  it('waits without a timer when idle, and until the window ends with events pending', () => {
+    expect(nextStep(idle)).toEqual({ kind: 'wait', waitMs: null });
+    expect(nextStep({ ...idle, pendingCount: 3, fitCount: 3, lastCutAt: 9_500 })).toEqual({ kind: 'wait', waitMs: 500 });
+  });
+
+  it('cuts by count, by bytes and by window, and whatever is pending when deleting', () => {
+    expect(nextStep({ ...idle, ...due })).toEqual({ kind: 'cut', size: 5, reason: 'window' });
+    expect(nextStep({ ...idle, pendingCount: 250, fitCount: 250, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 100, reason: 'count' });
+    expect(nextStep({ ...idle, pendingCount: 40, fitCount: 7, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 7, reason: 'bytes' });
+    expect(nextStep({ ...idle, deleting: true, pendingCount: 3, fitCount: 3, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 3, reason: 'delete' });
+    expect(nextStep({ ...idle, deleting: true, pendingCount: 300, fitCount: 300, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 100, reason: 'delete' });
+  });
+
+  // The priority order, each rule against everything ranked below it.
+  it('1. continues as new right after child starts settle when due, before releasing or cutting', () => {
+    const settledAndDue = { ...idle, ...due, releasesWaiting: true, childStartsJustSettled: true, dueToContinue: true };
+    expect(nextStep(settledAndDue)).toEqual({ kind: 'continue-as-new' });
+    // Not while deleting: the last batches go out first.
+    expect(nextStep({ ...settledAndDue, deleting: true })).toEqual({ kind: 'release' });
+    // Not due, or not just settled: the usual order.
+    expect(nextStep({ ...settledAndDue, dueToContinue: false })).toEqual({ kind: 'release' });
+    expect(nextStep({ ...settledAndDue, childStartsJustSettled: false })).toEqual({ kind: 'release' });
+  });
+
+  it('2. releases held batches before cutting, waiting for starts, finishing a delete or continuing', () => {
+    for (const state of [due, { childStartsInFlight: true }, { deleting: true }, { dueToContinue: true }]) {
+      expect(nextStep({ ...idle, releasesWaiting: true, ...state })).toEqual({ kind: 'release' });
+    }
+  });
+
+  it('3. cuts before waiting for child starts, finishing a delete or continuing', () => {
+    for (const state of [{ childStartsInFlight: true }, { dueToContinue: true }]) {
+      expect(nextStep({ ...idle, ...due, ...state })).toMatchObject({ kind: 'cut' });
+    }
+    expect(nextStep({ ...idle, ...due, deleting: true })).toMatchObject({ kind: 'cut', reason: 'delete' });
+  });
+
+  it('4. waits for the child starts of this pass before finishing a delete, continuing or waiting', () => {
+    for (const state of [{}, { deleting: true }, { dueToContinue: true }, { pendingCount: 3, fitCount: 3, lastCutAt: 9_500 }]) {
+      expect(nextStep({ ...idle, childStartsInFlight: true, ...state })).toEqual({ kind: 'await-child-starts' });
+    }
+  });
+
+  it('5. finishes a delete before continuing as new', () => {
+    expect(nextStep({ ...idle, deleting: true, dueToContinue: true })).toEqual({ kind: 'finish-delete' });
+    expect(nextStep({ ...idle, deleting: true, childStartsJustSettled: true, dueToContinue: true })).toEqual({ kind: 'finish-delete' });
+  });
+
+  it('6. continues as new when due rather than waiting', () => {
+    expect(nextStep({ ...idle, dueToContinue: true })).toEqual({ kind: 'continue-as-new' });
+    expect(nextStep({ ...idle, pendingCount: 3, fitCount: 3, lastCutAt: 9_500, dueToContinue: true })).toEqual({ kind: 'continue-as-new' });
+  });
+});
