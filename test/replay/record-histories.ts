@@ -85,6 +85,28 @@ async function main(): Promise<void> {
     await eventually(async () => ((await cont.handle.describe()).runId !== firstRun ? true : undefined));
     record('subscription-continued-as-new', cont.handle.workflowId, firstRun);
 
+    // A run that continued as new as soon as its child start settled, with a batch's worth of
+    // events still pending: under a stream there is always another batch to cut, so a run due to
+    // continue hands over first (domain/subscription-step.ts, rule 1). The second signal must
+    // arrive while the first batch's child start is in flight (a few milliseconds after the
+    // first, here): tried at growing delays until it does.
+    const handedOver = await (async () => {
+      for (let attempt = 1; attempt <= 20; attempt++) {
+        const sub = await startSubscription(env, config, { url: receiver.url('/handover'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } }, { limits: { batches: 1 } });
+        const run = (await sub.handle.describe()).runId;
+        await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
+        await new Promise((resolve) => setTimeout(resolve, 3 * attempt));
+        await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
+        await eventually(async () => ((await sub.handle.describe()).runId !== run ? true : undefined));
+        const events = (await env.client.workflow.getHandle(sub.handle.workflowId, run).fetchHistory()).events ?? [];
+        const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+        const childStarts = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+        if (signals === 2 && childStarts === 1) return { workflowId: sub.handle.workflowId, run };
+      }
+      throw new Error('the second signal never arrived while the first child start was in flight');
+    })();
+    record('subscription-continued-as-new-after-child-start', handedOver.workflowId, handedOver.run);
+
     // Updated (configure), then deleted: the last batch cut, the workflow completed.
     const updated = await subscribe('replay-updated', '/updated', { windowMs: 60_000, maxEvents: 100 });
     await api('PATCH', `/v1/partners/replay-updated/subscriptions/${updated.id}`, { batching: { maxEvents: 50 }, eventTypes: ['t', 'u'] });
