@@ -8,17 +8,21 @@ import type { Resolver } from '../domain/endpoint-policy';
 import { createSubscriptionSchema, patchSubscriptionSchema } from '../domain/schema';
 import { bearerAuth, type AuthVariables } from './auth';
 import { BatchStore } from './batch-store';
+import { EventCatalog } from './event-catalog';
 import { EventRouter } from './event-router';
+import { EventTypeStore } from './event-type-store';
 import { ApiMetrics, logJson } from './observability';
 import { createPortal } from './portal/routes';
 import { PortalKeys } from './portal/session';
 import { ProblemError, tooLarge, unavailable } from './problem';
 import { batchRoutes, type BatchService } from './routes/batches';
+import { eventTypeRoutes } from './routes/event-types';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { portalLinkRoutes } from './routes/portal-links';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { EventIngest, type EventIngestService } from './services/event-ingest';
+import { EventTypes, type EventTypeService } from './services/event-types';
 import { Subscriptions, type SubscriptionService } from './services/subscriptions';
 import { SubscriptionStore } from './subscription-store';
 import { isUnavailableError } from './temporal-errors';
@@ -49,10 +53,23 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     Date.now,
     (err) => logJson('warn', 'routing table refresh failed; routing with the previous table', { error: String(err) }),
   );
-  const subscriptions = new Subscriptions(store, router, batches, config.delivery, resolver);
+  const eventTypeStore = new EventTypeStore(client, config);
+  const catalog = new EventCatalog(
+    () => eventTypeStore.list(),
+    config.catalog.unknownTypes,
+    Date.now,
+    (err) => logJson('warn', 'event-type catalog refresh failed; checking with the previous one', { error: String(err) }),
+  );
+  const subscriptions = new Subscriptions(store, router, batches, catalog, config.delivery, resolver);
   metrics.watchBatches(async (query) => (await client.workflow.count(query)).count);
   return createRoutes({
-    services: { subscriptions, ingest: new EventIngest(client, config, router, metrics), batches },
+    services: {
+      subscriptions,
+      ingest: new EventIngest(client, config, router, catalog, metrics),
+      batches,
+      eventTypes: new EventTypes(eventTypeStore, catalog),
+      catalog,
+    },
     tokens,
     maxEventsLimit: config.batching.maxEventsLimit,
     portalKeys: portalKeys ?? new PortalKeys(config.portal.secret ?? randomPortalSecret()),
@@ -73,6 +90,9 @@ export interface Services {
   subscriptions: SubscriptionService;
   ingest: EventIngestService;
   batches: BatchService;
+  eventTypes: EventTypeService;
+  /** The catalog as this process sees it: what Depo offers a partner. */
+  catalog: Pick<EventCatalog, 'list' | 'unknownTypes'>;
 }
 
 export interface RouteDeps {
@@ -97,7 +117,8 @@ export function createRoutes({ services, tokens, maxEventsLimit, portalKeys, met
     .route('/partners/:partnerId/events', eventRoutes(services.ingest))
     .route('/partners/:partnerId/subscriptions', subscriptionRoutes(services.subscriptions, schemas))
     .route('/partners/:partnerId/portal-links', portalLinkRoutes(portalKeys))
-    .route('/batches', batchRoutes(services.batches));
+    .route('/batches', batchRoutes(services.batches))
+    .route('/event-types', eventTypeRoutes(services.eventTypes));
 
   const app = new Hono()
     .use(metrics.middleware())

@@ -1,3 +1,4 @@
+import { RefreshingSnapshot } from './refreshing-snapshot';
 import type { SubscriptionSummary } from './subscription-store';
 
 export interface Route {
@@ -27,22 +28,21 @@ interface LocalChange {
  * within ROUTES_REFRESH_MS plus the listing's duration and the visibility lag.
  */
 export class EventRouter {
-  private table = new Map<string, Route[]>();
-  private firstLoad: Promise<void> | undefined;
-  private loadedAt = -Infinity;
-  private refreshing = false;
+  private readonly table: RefreshingSnapshot<Map<string, Route[]>>;
   private readonly localChanges = new Map<string, Map<string, LocalChange>>();
 
   constructor(
-    private readonly listAll: () => Promise<SubscriptionSummary[]>,
+    listAll: () => Promise<SubscriptionSummary[]>,
     private readonly now: () => number = Date.now,
-    private readonly onRefreshError: (err: unknown) => void = () => {},
-  ) {}
+    onRefreshError: (err: unknown) => void = () => {},
+  ) {
+    this.table = new RefreshingSnapshot(async () => routingTable(await listAll()), ROUTES_REFRESH_MS, now, onRefreshError);
+  }
 
   /** The subscriptions of `partnerId` that want `type`. */
   async subscriptionsFor(partnerId: string, type: string): Promise<string[]> {
-    await this.fresh();
-    const routes = this.withLocalChanges(partnerId, this.table.get(partnerId) ?? []);
+    const table = await this.table.get();
+    const routes = this.withLocalChanges(partnerId, table.get(partnerId) ?? []);
     return routes.filter((route) => route.eventTypes.has(type)).map((route) => route.subscriptionId);
   }
 
@@ -57,37 +57,6 @@ export class EventRouter {
   /** Records a subscription deleted through this process, or found gone when signalled. */
   noteRemoved(partnerId: string, subscriptionId: string): void {
     this.noteChange(partnerId, subscriptionId, null);
-  }
-
-  /** Waits for the first load only; later refreshes run behind the requests that trigger them. */
-  private async fresh(): Promise<void> {
-    if (!this.firstLoad) {
-      this.firstLoad = this.load().catch((err: unknown) => {
-        this.firstLoad = undefined; // the next request tries again
-        throw err;
-      });
-    }
-    await this.firstLoad;
-    if (this.now() - this.loadedAt > ROUTES_REFRESH_MS && !this.refreshing) {
-      this.refreshing = true;
-      this.load()
-        .catch(this.onRefreshError) // keep routing with the table we have
-        .finally(() => (this.refreshing = false));
-    }
-  }
-
-  private async load(): Promise<void> {
-    const startedAt = this.now();
-    const table = new Map<string, Route[]>();
-    for (const subscription of await this.listAll()) {
-      // A disabled subscription takes no new events until it is enabled again.
-      if (subscription.enabled === false) continue;
-      let routes = table.get(subscription.partnerId);
-      if (!routes) table.set(subscription.partnerId, (routes = []));
-      routes.push({ subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });
-    }
-    this.table = table;
-    this.loadedAt = startedAt;
   }
 
   private withLocalChanges(partnerId: string, listed: Route[]): Route[] {
@@ -112,4 +81,16 @@ export class EventRouter {
     if (!changes) this.localChanges.set(partnerId, (changes = new Map<string, LocalChange>()));
     changes.set(subscriptionId, { at: this.now(), route });
   }
+}
+
+function routingTable(subscriptions: SubscriptionSummary[]): Map<string, Route[]> {
+  const table = new Map<string, Route[]>();
+  for (const subscription of subscriptions) {
+    // A disabled subscription takes no new events until it is enabled again.
+    if (subscription.enabled === false) continue;
+    let routes = table.get(subscription.partnerId);
+    if (!routes) table.set(subscription.partnerId, (routes = []));
+    routes.push({ subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });
+  }
+  return table;
 }

@@ -48,6 +48,7 @@ const environmentSchema = z.object({
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
+  UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
   PORTAL_SECRET: z.string().min(32, 'PORTAL_SECRET must be at least 32 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   // Payload encryption (codec/): a key ring, newest key first, inline or in a file.
@@ -114,6 +115,8 @@ export interface Config {
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
   ingest: { signalIntervalMs: number };
+  /** UNKNOWN_EVENT_TYPES: whether events and subscriptions may name types the catalog does not hold. */
+  catalog: { unknownTypes: 'allow' | 'refuse' };
   /** Where `npm run dev` and `npm run cluster` keep their data (absolute; DATA_DIR, default .data). */
   dataDir: string;
   worker: {
@@ -211,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     portal: { secret: e.PORTAL_SECRET },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
+    catalog: { unknownTypes: e.UNKNOWN_EVENT_TYPES },
     dataDir: resolve(e.DATA_DIR),
     encryption: { keyRing, describe: current ? `on (encrypting with key ${current.id}, from ${keyRing.source})` : 'off' },
     codecServer: {

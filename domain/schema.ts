@@ -70,6 +70,31 @@ export function eventsRequestSchema(raw: unknown) {
   return Array.isArray(raw) ? eventBatchInputSchema : eventInputSchema;
 }
 
+/** A JSON object (a JSON Schema, an example `data`), as it came. */
+const jsonObjectSchema = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+  message: 'must be a JSON object',
+});
+
+/** An event type of the catalog. `schema` is checked as a JSON Schema, and `example` against it, by the API. */
+export const createEventTypeSchema = z.strictObject({
+  name: eventTypeSchema,
+  description: z.string().max(2_000).default(''),
+  schema: jsonObjectSchema.nullable().optional(),
+  example: jsonObjectSchema.nullable().optional(),
+});
+
+export const patchEventTypeSchema = z
+  .strictObject({
+    description: z.string().max(2_000).optional(),
+    schema: jsonObjectSchema.nullable().optional(),
+    example: jsonObjectSchema.nullable().optional(),
+    archived: z.boolean().optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one of description, schema, example, archived');
+
+export type CreateEventTypeInput = z.infer<typeof createEventTypeSchema>;
+export type EventTypePatchInput = z.infer<typeof patchEventTypeSchema>;
+
 export const batchStatusSchema = z.enum(['pending', 'delivered', 'failed']);
 
 export type EventInput = z.infer<typeof eventInputSchema>;

@@ -9,3 +9,8 @@ export function subscriptionWorkflowId(partnerId: string, subscriptionId: string
 export function batchWorkflowId(batchId: string): string {
   return `batch:${batchId}`;
 }
+
+/** An event type of the catalog: its name is printable ASCII without spaces. */
+export function eventTypeWorkflowId(name: string): string {
+  return `event-type:${name}`;
+}

@@ -9,7 +9,7 @@ export function eventRoutes(ingest: EventIngestService) {
   return new Hono<{ Variables: AuthVariables }>().post('/', pathParams({ partnerId: partnerIdSchema }), async (c) => {
     const { partnerId } = c.req.valid('param');
     const body = await parseJsonBody(c, eventsRequestSchema);
-    const events = await ingest.publish(partnerId, Array.isArray(body) ? body : [body]);
+    const events = Array.isArray(body) ? await ingest.publish(partnerId, body, true) : await ingest.publish(partnerId, [body], false);
     return c.json({ events }, 202);
   });
 }

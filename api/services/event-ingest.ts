@@ -4,9 +4,10 @@ import type { Config } from '../../domain/config';
 import { MAX_EVENT_BYTES, MAX_SIGNAL_BYTES, type EventInput, type WebhookEvent } from '../../domain/schema';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { eventsSignal } from '../../workflows/messages';
+import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import type { ApiMetrics } from '../observability';
-import { notFound, tooLarge } from '../problem';
+import { badRequest, notFound, tooLarge } from '../problem';
 import { SignalCommitter } from '../signal-committer';
 import { isGoneError } from '../temporal-errors';
 
@@ -22,10 +23,12 @@ export interface AcceptedEvent {
 /** What the routes and Depo need from event ingest; tests give the routes an in-memory one. */
 export interface EventIngestService {
   /**
-   * Routes each event to the partner's subscriptions that want its type and resolves once Temporal
-   * has recorded every signal carrying them: the 202 then means nothing can be lost.
+   * Checks the events against the event-type catalog (400 naming each failing path, nothing
+   * acknowledged), routes each to the partner's subscriptions that want its type, and resolves once
+   * Temporal has recorded every signal carrying them: the 202 then means nothing can be lost.
+   * `inArray`: the request was an array (problem paths are then `body.<index>.…`).
    */
-  publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]>;
+  publish(partnerId: string, inputs: EventInput[], inArray?: boolean): Promise<AcceptedEvent[]>;
   /** Depo's "send a test event": one `depo.test` event to this subscription only, recorded like any other. */
   sendTestEvent(partnerId: string, subscriptionId: string): Promise<string>;
 }
@@ -38,6 +41,7 @@ export class EventIngest implements EventIngestService {
     client: Client,
     config: Config,
     private readonly router: EventRouter,
+    private readonly catalog: Pick<EventCatalog, 'checkEvents'>,
     private readonly metrics: ApiMetrics,
   ) {
     this.committer = new SignalCommitter(
@@ -57,7 +61,10 @@ export class EventIngest implements EventIngestService {
     );
   }
 
-  async publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]> {
+  async publish(partnerId: string, inputs: EventInput[], inArray = inputs.length !== 1): Promise<AcceptedEvent[]> {
+    // The catalog's checks come first: a refused request acknowledges nothing.
+    const problems = await this.catalog.checkEvents(inputs, inArray);
+    if (problems.length > 0) throw badRequest(`refused by the event-type catalog: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
     const sized = inputs.map(toWebhookEvent);
     const counts = await this.routeAndSignal(partnerId, sized);
     this.metrics.eventsAccepted.inc(sized.length);

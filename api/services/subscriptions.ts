@@ -3,6 +3,7 @@ import { resolvedEndpointProblem, type Resolver } from '../../domain/endpoint-po
 import type { BatchStatus, SubscriptionConfigPatch } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { BatchStore, BatchSummary } from '../batch-store';
+import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import { badRequest, ProblemError } from '../problem';
 import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../subscription-store';
@@ -31,12 +32,14 @@ export class Subscriptions implements SubscriptionService {
     private readonly store: SubscriptionStore,
     private readonly router: EventRouter,
     private readonly batches: Pick<BatchStore, 'list'>,
+    private readonly catalog: Pick<EventCatalog, 'unsubscribable'>,
     private readonly policy: Config['delivery'],
     /** DNS resolution for the endpoint policy; tests inject one. */
     private readonly resolver?: Resolver,
   ) {}
 
   async create(partnerId: string, input: CreateSubscriptionInput): Promise<SubscriptionView> {
+    await this.checkEventTypes(input.eventTypes);
     await this.checkEndpoint(input.url);
     const view = await this.store.create(partnerId, input);
     this.router.noteSaved(partnerId, view);
@@ -52,6 +55,7 @@ export class Subscriptions implements SubscriptionService {
   }
 
   async update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView> {
+    if (patch.eventTypes) await this.checkEventTypes(patch.eventTypes);
     await this.checkEndpoint(patch.url);
     const view = await this.store.update(partnerId, id, patch.eventTypes ? { ...patch, eventTypes: [...new Set(patch.eventTypes)] } : patch);
     if (view.enabled) this.router.noteSaved(partnerId, view);
@@ -70,6 +74,12 @@ export class Subscriptions implements SubscriptionService {
       if ((await this.batches.list(partnerId, id)).length === 0) throw err;
     });
     return this.batches.list(partnerId, id, status);
+  }
+
+  /** With UNKNOWN_EVENT_TYPES=refuse, only types the catalog holds and has not archived. */
+  private async checkEventTypes(types: string[]): Promise<void> {
+    const refused = await this.catalog.unsubscribable(types);
+    if (refused.length > 0) throw badRequest(`body.eventTypes: ${refused.join('; ')}`, [{ path: 'body.eventTypes', message: refused.join('; ') }]);
   }
 
   /** The endpoint policy when a url is saved: its host is resolved, and a private address refused. */

@@ -85,8 +85,8 @@ function fakeServices() {
       },
     },
     ingest: {
-      async publish(partnerId: string, inputs: EventInput[]): Promise<AcceptedEvent[]> {
-        calls.push(`publish ${partnerId} ${inputs.map((e) => e.type).join(',')}`);
+      async publish(partnerId: string, inputs: EventInput[], inArray?: boolean): Promise<AcceptedEvent[]> {
+        calls.push(`publish ${partnerId} ${inputs.map((e) => e.type).join(',')}${inArray ? ' (array)' : ''}`);
         return inputs.map((event, i) => ({ id: event.id ?? `generated-${i}`, subscriptions: 2 }));
       },
       async sendTestEvent(partnerId: string, subscriptionId: string) {
@@ -94,6 +94,27 @@ function fakeServices() {
         return randomUUID();
       },
     },
+    eventTypes: {
+      async create(input) {
+        calls.push(`create type ${input.name}`);
+        return { ...input, schema: input.schema ?? null, example: input.example ?? null, archived: false, version: 1, createdAt: '', updatedAt: '' };
+      },
+      async list() {
+        return [];
+      },
+      async get(name: string) {
+        calls.push(`get type ${name}`);
+        throw notFound(`there is no event type ${name}`);
+      },
+      async update(name: string) {
+        throw notFound(`there is no event type ${name}`);
+      },
+      async archive(name: string) {
+        calls.push(`archive type ${name}`);
+        throw notFound(`there is no event type ${name}`);
+      },
+    },
+    catalog: { unknownTypes: 'allow', list: async () => [] },
     batches: {
       async get(batchId: string) {
         calls.push(`batch ${batchId}`);
@@ -146,7 +167,7 @@ describe('the API routes', () => {
     const many = await call('POST', '/v1/partners/acme/events', { body: [{ type: 'a', data: {} }, { type: 'b', data: {} }] });
     expect(many.status).toBe(202);
     expect((many.json!.events as unknown[]).length).toBe(2);
-    expect(calls).toEqual(['publish acme order.created', 'publish acme a,b']);
+    expect(calls).toEqual(['publish acme order.created', 'publish acme a,b (array)']);
   });
 
   it('lets a producer token post events and refuses it every admin route with 403, inside each router', async () => {
@@ -162,6 +183,11 @@ describe('the API routes', () => {
       ['POST', '/v1/partners/acme/portal-links'],
       ['GET', `/v1/batches/${batch.batchId}`],
       ['POST', `/v1/batches/${batch.batchId}/redeliver`],
+      ['GET', '/v1/event-types'],
+      ['POST', '/v1/event-types'],
+      ['GET', '/v1/event-types/order.created'],
+      ['PATCH', '/v1/event-types/order.created'],
+      ['POST', '/v1/event-types/order.created/archive'],
     ] as const) {
       const refused = await call(method, path, { token: PRODUCER, body: method === 'POST' || method === 'PATCH' ? newSubscription : undefined });
       expect(refused.status, `${method} ${path}`).toBe(403);
@@ -184,6 +210,7 @@ describe('the API routes', () => {
     expect((await call('POST', '/v1/batches/not-a-uuid/redeliver')).status).toBe(400);
     expect((await call('POST', '/v1/partners/not%20ok/events', { token: PRODUCER, body: { type: 'a', data: {} } })).status).toBe(400);
     expect((await call('POST', '/v1/partners/not%20ok/portal-links')).status).toBe(400);
+    expect((await call('GET', '/v1/event-types/not%20ok')).status).toBe(400);
     expect(calls).toEqual([]);
   });
 
@@ -219,6 +246,16 @@ describe('the API routes', () => {
     const other = randomUUID();
     expect(await call('GET', `/v1/batches/${other}`)).toMatchObject({ status: 404, type: 'application/problem+json' });
     expect(calls).toEqual([`batch ${batch.batchId}`, `redeliver ${batch.batchId}`, `batch ${other}`]);
+  });
+
+  it('creates an event type through the service and refuses a bad one before it', async () => {
+    const { call, calls } = setup();
+    expect(await call('POST', '/v1/event-types', { body: { name: 'order.created', schema: { type: 'object' } } })).toMatchObject({ status: 201, json: { name: 'order.created', description: '', version: 1 } });
+    expect((await call('POST', '/v1/event-types', { body: { name: 'has space' } })).status).toBe(400);
+    expect((await call('POST', '/v1/event-types', { body: { name: 'x', schema: [] } })).status).toBe(400);
+    expect((await call('PATCH', '/v1/event-types/x', { body: {} })).status).toBe(400);
+    expect(await call('POST', '/v1/event-types/x/archive')).toMatchObject({ status: 404, type: 'application/problem+json' });
+    expect(calls).toEqual(['create type order.created', 'archive type x']);
   });
 
   it('issues a Depo sign-in link that opens for that partner only', async () => {
