@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -12,6 +13,7 @@ import { EventCatalog } from './event-catalog';
 import { EventRouter } from './event-router';
 import { EventTypeStore } from './event-type-store';
 import { ApiMetrics, logJson } from './observability';
+import { openApiDocument } from './openapi';
 import { createPortal } from './portal/routes';
 import { PortalKeys } from './portal/session';
 import { ProblemError, tooLarge, unavailable } from './problem';
@@ -20,12 +22,16 @@ import { eventTypeRoutes } from './routes/event-types';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { portalLinkRoutes } from './routes/portal-links';
+import { referenceRoutes } from './routes/reference';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { EventIngest, type EventIngestService } from './services/event-ingest';
 import { EventTypes, type EventTypeService } from './services/event-types';
 import { Subscriptions, type SubscriptionService } from './services/subscriptions';
 import { SubscriptionStore } from './subscription-store';
 import { isUnavailableError } from './temporal-errors';
+
+/** The API's version, as the OpenAPI document gives it: the package's. */
+const API_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** Requests larger than this are refused with 413; it also bounds one signal's payload. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -131,6 +137,7 @@ export function createRoutes({ services, tokens, maxEventsLimit, portalKeys, met
       }),
     )
     .route('/', healthRoutes({ temporalReachable, isStopping, metrics }))
+    .route('/', referenceRoutes(openApiDocument({ maxEventsLimit, version: API_VERSION })))
     .route('/v1', v1)
     .route('/portal', createPortal({ keys: portalKeys, ...services, maxEventsLimit, schemas }));
 
