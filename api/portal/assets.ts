@@ -43,7 +43,12 @@ form.inline { display: inline; }
 .notice { border-left: 4px solid var(--accent); padding: .25rem .75rem; }
 .warning { border-left: 4px solid var(--warn); padding: .25rem .75rem; }
 .status { font-weight: 600; }
-.status-delivered, .status-active { color: #1b7f3b; } .status-failed, .status-disabled, .status-failing { color: var(--bad); } .status-pending { color: var(--warn); }
+.status-delivered, .status-active { color: #1b7f3b; } .status-failed, .status-disabled, .status-failing { color: var(--bad); } .status-pending, .status-archived { color: var(--warn); }
+fieldset.types { border: 0; padding: 0; margin: 0 0 1rem; } fieldset.types > legend { font-weight: 600; padding: 0; }
+.type-group { border: 1px solid var(--line); border-radius: .25rem; margin: .5rem 0; padding: .25rem .75rem; }
+.type-group > legend { font-weight: 600; padding: 0 .25rem; }
+.type { margin: .35rem 0; } .type details { margin-left: 1.6rem; } .type .hint { margin-left: 1.6rem; }
+.type pre { font-size: .8rem; overflow-x: auto; margin: .25rem 0; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .payload { overflow: auto; max-height: 30rem; padding: .75rem; border: 1px solid var(--line); font-size: .85rem; }

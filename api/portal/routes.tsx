@@ -10,6 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import { batchIdSchema, subscriptionIdSchema } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
+import type { EventCatalog } from '../event-catalog';
 import { ProblemError } from '../problem';
 import type { BatchService } from '../routes/batches';
 import type { SubscriptionSchemas } from '../routes/subscriptions';
@@ -17,7 +18,7 @@ import type { EventIngestService } from '../services/event-ingest';
 import type { SubscriptionService } from '../services/subscriptions';
 import { LOCAL_TIME_SCRIPT, STYLESHEET } from './assets';
 import { csrfMatches, SESSION_COOKIE, SESSION_TTL_SECONDS, type PortalKeys, type PortalSession } from './session';
-import { BatchPage, Layout, MessagePage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type FieldErrors, type FormValues } from './views';
+import { BatchPage, Layout, MessagePage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type CatalogChoice, type FieldErrors, type FormValues } from './views';
 
 export interface PortalDeps {
   keys: PortalKeys;
@@ -27,6 +28,8 @@ export interface PortalDeps {
   maxEventsLimit: number;
   /** The API's own body schemas: the same rules judge a form and a JSON body. */
   schemas: SubscriptionSchemas;
+  /** The event-type catalog, offered as choices. */
+  catalog: Pick<EventCatalog, 'list' | 'unknownTypes'>;
 }
 
 type Env = { Variables: { session: PortalSession } };
@@ -105,7 +108,8 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
       return c.html(<MessagePage title="Please sign in" message="Your Depo session has ended or was never started. Open the sign-in link you were given." />, 401);
     }
     if (c.req.method === 'POST') {
-      const form = await c.req.parseBody();
+      // `all`: a form's checkboxes repeat a name; the parsed body is cached for the handler.
+      const form = await c.req.parseBody({ all: true });
       if (!csrfMatches(session, form._csrf)) {
         return c.html(<MessagePage title="Form expired" message="This form was not sent from your current Depo session. Go back, reload the page and try again." />, 403);
       }
@@ -127,21 +131,22 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
 
   portal.get('/', async (c) => {
     const { partnerId } = c.get('session');
-    return page(c, 'Your endpoints', <SubscriptionList subscriptions={await subscriptions.list(partnerId)} notice={notice(c)} />);
+    const archived = new Set((await catalogChoice()).types.filter((type) => type.archived).map((type) => type.name));
+    return page(c, 'Your endpoints', <SubscriptionList subscriptions={await subscriptions.list(partnerId)} archived={archived} notice={notice(c)} />);
   });
 
-  portal.get('/subscriptions/new', (c) => {
+  portal.get('/subscriptions/new', async (c) => {
     const { csrf } = c.get('session');
     const values = { url: '', eventTypes: '', windowMs: '1000', maxEvents: String(deps.maxEventsLimit) };
-    return page(c, 'New subscription', newSubscription(values, {}, csrf, deps.maxEventsLimit));
+    return page(c, 'New subscription', newSubscription(values, {}, csrf, deps.maxEventsLimit, await catalogChoice()));
   });
 
   portal.post('/subscriptions', async (c) => {
     const { partnerId, csrf } = c.get('session');
-    const values = formValues(await c.req.parseBody());
+    const values = formValues(await c.req.parseBody({ all: true }));
     const parsed = deps.schemas.create.safeParse(toInput(values));
     const saved = parsed.success ? await asFieldErrors(() => subscriptions.create(partnerId, parsed.data)) : { errors: fieldErrors(parsed.error) };
-    if ('errors' in saved) return page(c, 'New subscription', newSubscription(values, saved.errors, csrf, deps.maxEventsLimit), 400);
+    if ('errors' in saved) return page(c, 'New subscription', newSubscription(values, saved.errors, csrf, deps.maxEventsLimit, await catalogChoice()), 400);
     return c.redirect(`/portal/subscriptions/${saved.view.id}?done=created`, 303);
   });
 
@@ -153,7 +158,7 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   portal.post('/subscriptions/:id', async (c) => {
     const { partnerId } = c.get('session');
     const subscription = await ownSubscription(c);
-    const values = formValues(await c.req.parseBody());
+    const values = formValues(await c.req.parseBody({ all: true }));
     const parsed = deps.schemas.patch.safeParse(toInput(values));
     const saved = parsed.success ? await asFieldErrors(() => subscriptions.update(partnerId, subscription.id, parsed.data)) : { errors: fieldErrors(parsed.error) };
     if ('errors' in saved) return subscriptionPage(c, subscription, values, saved.errors, undefined, 400);
@@ -219,9 +224,13 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const recent = (await batches.list(subscription.partnerId, subscription.id)).slice(0, RECENT_BATCHES);
     const detailed = await Promise.all(recent.map((batch) => batches.get(batch.batchId)));
     const body = (
-      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} notice={text} />
+      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} catalog={await catalogChoice()} notice={text} />
     );
     return page(c, subscription.url, body, status);
+  }
+
+  async function catalogChoice(): Promise<CatalogChoice> {
+    return { types: await deps.catalog.list(), allowOther: deps.catalog.unknownTypes === 'allow' };
   }
 
   return portal;
@@ -235,19 +244,22 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
-function newSubscription(values: FormValues, errors: FieldErrors, csrf: string, maxEventsLimit: number) {
+function newSubscription(values: FormValues, errors: FieldErrors, csrf: string, maxEventsLimit: number, catalog: CatalogChoice) {
   return (
     <>
       <p><a href="/portal">← All endpoints</a></p>
       <h1>New subscription</h1>
-      <SubscriptionForm action="/portal/subscriptions" values={values} errors={errors} csrf={csrf} maxEventsLimit={maxEventsLimit} submitLabel="Create subscription" />
+      <SubscriptionForm action="/portal/subscriptions" values={values} errors={errors} csrf={csrf} maxEventsLimit={maxEventsLimit} submitLabel="Create subscription" catalog={catalog} />
     </>
   );
 }
 
+/** The form's fields; the chosen catalog types and the typed ones together, one per line. */
 function formValues(form: Record<string, unknown>): FormValues {
   const text = (key: string) => (typeof form[key] === 'string' ? form[key] : '');
-  return { url: text('url').trim(), eventTypes: text('eventTypes'), windowMs: text('windowMs').trim(), maxEvents: text('maxEvents').trim() };
+  const chosen = ([] as unknown[]).concat(form.eventType ?? []).filter((value): value is string => typeof value === 'string');
+  const eventTypes = [...chosen, text('eventTypes')].filter(Boolean).join('\n');
+  return { url: text('url').trim(), eventTypes, windowMs: text('windowMs').trim(), maxEvents: text('maxEvents').trim() };
 }
 
 function valuesOf(s: SubscriptionView): FormValues {

@@ -7,6 +7,7 @@
 import type { Child } from 'hono/jsx';
 import type { BatchDetail } from '../batch-store';
 import type { SubscriptionSummary } from '../subscription-store';
+import type { EventTypeDefinition } from '../../workflows/event-type';
 import type { SubscriptionView } from '../../workflows/messages';
 
 export interface FormValues {
@@ -16,6 +17,17 @@ export interface FormValues {
   maxEvents: string;
 }
 export type FieldErrors = Partial<Record<keyof FormValues | 'form', string>>;
+
+/** The event-type catalog as a form offers it. */
+export interface CatalogChoice {
+  /** Every type of the catalog, archived ones too. Empty: the form asks for names in a text box. */
+  types: EventTypeDefinition[];
+  /** UNKNOWN_EVENT_TYPES=allow: types the catalog does not hold may be typed in too. */
+  allowOther: boolean;
+}
+
+/** The selected types, one per line in `FormValues.eventTypes`. */
+export const selectedTypes = (values: FormValues) => values.eventTypes.split(/[\n,]/).map((type) => type.trim()).filter(Boolean);
 
 interface LayoutProps {
   title: string;
@@ -90,7 +102,7 @@ function Status({ status }: { status: string }) {
   return <span class={`status status-${status}`}>{status}</span>;
 }
 
-export function SubscriptionList({ subscriptions, notice }: { subscriptions: SubscriptionSummary[]; notice?: string }) {
+export function SubscriptionList({ subscriptions, archived, notice }: { subscriptions: SubscriptionSummary[]; archived: ReadonlySet<string>; notice?: string }) {
   return (
     <>
       <h1>Your endpoints</h1>
@@ -109,7 +121,7 @@ export function SubscriptionList({ subscriptions, notice }: { subscriptions: Sub
               {subscriptions.map((s) => (
                 <tr>
                   <td data-label="Endpoint"><a href={`/portal/subscriptions/${s.id}`}>{s.url}</a></td>
-                  <td data-label="Event types">{s.eventTypes.join(', ')}</td>
+                  <td data-label="Event types"><TypeNames names={s.eventTypes} archived={archived} /></td>
                   <td data-label="Batching">{`${s.batching.maxEvents} events or ${s.batching.windowMs / 1000} s`}</td>
                   <td data-label="State">{s.enabled === false ? <Status status="disabled" /> : s.endpointHealth?.failingSince ? <Status status="failing" /> : <Status status="active" />}</td>
                 </tr>
@@ -118,6 +130,21 @@ export function SubscriptionList({ subscriptions, notice }: { subscriptions: Sub
           </table>
         </div>
       )}
+    </>
+  );
+}
+
+/** Event type names, an archived one marked as such. */
+function TypeNames({ names, archived }: { names: string[]; archived: ReadonlySet<string> }) {
+  return (
+    <>
+      {names.map((name, i) => (
+        <>
+          {i > 0 && ', '}
+          <code>{name}</code>
+          {archived.has(name) && <span class="status status-archived"> archived</span>}
+        </>
+      ))}
     </>
   );
 }
@@ -144,8 +171,8 @@ function Field({ name, label, hint, errors, children }: FieldProps) {
   );
 }
 
-export function SubscriptionForm(props: { action: string; values: FormValues; errors: FieldErrors; csrf: string; maxEventsLimit: number; submitLabel: string }) {
-  const { action, values, errors, csrf, maxEventsLimit, submitLabel } = props;
+export function SubscriptionForm(props: { action: string; values: FormValues; errors: FieldErrors; csrf: string; maxEventsLimit: number; submitLabel: string; catalog: CatalogChoice }) {
+  const { action, values, errors, csrf, maxEventsLimit, submitLabel, catalog } = props;
   return (
     <form method="post" action={action} novalidate>
       <input type="hidden" name="_csrf" value={csrf} />
@@ -153,9 +180,13 @@ export function SubscriptionForm(props: { action: string; values: FormValues; er
       <Field name="url" label="Endpoint URL" hint="HTTPS; your server must accept our client certificate." errors={errors}>
         {(a) => <input type="url" required value={values.url} autocomplete="url" {...a} />}
       </Field>
-      <Field name="eventTypes" label="Event types" hint="One per line (or comma-separated), 1 to 100." errors={errors}>
-        {(a) => <textarea rows={3} required {...a}>{values.eventTypes}</textarea>}
-      </Field>
+      {catalog.types.length === 0 ? (
+        <Field name="eventTypes" label="Event types" hint="One per line (or comma-separated), 1 to 100." errors={errors}>
+          {(a) => <textarea rows={3} required {...a}>{values.eventTypes}</textarea>}
+        </Field>
+      ) : (
+        <TypePicker values={values} errors={errors} catalog={catalog} />
+      )}
       <div class="row">
         <Field name="windowMs" label="Batch window (ms)" hint="1000 to 60000; default 1000." errors={errors}>
           {(a) => <input type="number" inputmode="numeric" min="1000" max="60000" step="1" value={values.windowMs} {...a} />}
@@ -166,6 +197,71 @@ export function SubscriptionForm(props: { action: string; values: FormValues; er
       </div>
       <button type="submit">{submitLabel}</button>
     </form>
+  );
+}
+
+/**
+ * The catalog's types as checkboxes, grouped by prefix (the part before the first dot), each with
+ * its description and example data. An archived type is offered only where it is already chosen,
+ * marked as such. Chosen types the catalog does not hold stay chosen: typed in the text box below
+ * when other types are allowed, otherwise as checkboxes that can be cleared.
+ */
+function TypePicker({ values, errors, catalog }: { values: FormValues; errors: FieldErrors; catalog: CatalogChoice }) {
+  const selected = new Set(selectedTypes(values));
+  const known = new Set(catalog.types.map((type) => type.name));
+  const offered = catalog.types.filter((type) => !type.archived || selected.has(type.name));
+  const groups = new Map<string, EventTypeDefinition[]>();
+  for (const type of offered) {
+    const prefix = type.name.includes('.') ? type.name.slice(0, type.name.indexOf('.')) : 'other';
+    groups.set(prefix, [...(groups.get(prefix) ?? []), type]);
+  }
+  const unknown = [...selected].filter((name) => !known.has(name));
+  const error = errors.eventTypes;
+  return (
+    <fieldset class={error ? 'field types has-error' : 'field types'} aria-describedby={error ? 'eventTypes-hint eventTypes-error' : 'eventTypes-hint'}>
+      <legend>Event types</legend>
+      <p class="hint" id="eventTypes-hint">Choose the events this endpoint receives (1 to 100).</p>
+      {error && <p class="error" id="eventTypes-error">{error}</p>}
+      {[...groups].map(([prefix, types]) => (
+        <fieldset class="type-group">
+          <legend>{prefix}</legend>
+          {types.map((type) => (
+            <div class="type">
+              <input type="checkbox" name="eventType" value={type.name} id={`type-${type.name}`} checked={selected.has(type.name)} />
+              <label for={`type-${type.name}`}>
+                <code>{type.name}</code>
+                {type.archived && <span class="status status-archived"> archived</span>}
+              </label>
+              {type.description && <p class="hint">{type.description}</p>}
+              {type.example && (
+                <details>
+                  <summary>Example data</summary>
+                  <pre>{JSON.stringify(type.example, null, 2)}</pre>
+                </details>
+              )}
+            </div>
+          ))}
+        </fieldset>
+      ))}
+      {!catalog.allowOther && unknown.length > 0 && (
+        <fieldset class="type-group">
+          <legend>Not in the catalog</legend>
+          {unknown.map((name) => (
+            <div class="type">
+              <input type="checkbox" name="eventType" value={name} id={`type-${name}`} checked />
+              <label for={`type-${name}`}><code>{name}</code></label>
+            </div>
+          ))}
+        </fieldset>
+      )}
+      {catalog.allowOther && (
+        <div class="type-other">
+          <label for="eventTypes">Other event types</label>
+          <textarea id="eventTypes" name="eventTypes" rows={2} aria-describedby="eventTypes-other-hint">{unknown.join('\n')}</textarea>
+          <p class="hint" id="eventTypes-other-hint">Types not in the catalog, one per line.</p>
+        </div>
+      )}
+    </fieldset>
   );
 }
 
@@ -186,9 +282,11 @@ export function SubscriptionPage(props: {
   values: FormValues;
   errors: FieldErrors;
   maxEventsLimit: number;
+  catalog: CatalogChoice;
   notice?: string;
 }) {
   const { subscription: s, batches, csrf, notice } = props;
+  const archived = new Set(props.catalog.types.filter((type) => type.archived).map((type) => type.name));
   const base = `/portal/subscriptions/${s.id}`;
   const health = s.endpointHealth;
   return (
@@ -200,6 +298,7 @@ export function SubscriptionPage(props: {
         {s.enabled ? <Status status="active" /> : <Status status="disabled" />}{' '}
         {s.pendingEvents} event(s) waiting for the next batch. Created <Time iso={s.createdAt} />.
       </p>
+      <p>Event types: <TypeNames names={s.eventTypes} archived={archived} /></p>
       {!s.enabled && health.disabledReason && <p class="warning">Disabled: {health.disabledReason}. New events are not sent to it.</p>}
       {health.failingSince && (
         <p class="warning">
@@ -249,7 +348,7 @@ export function SubscriptionPage(props: {
       <section aria-labelledby="edit">
         <h2 id="edit">Settings</h2>
         <p class="hint">Changes apply from the next batch.</p>
-        <SubscriptionForm action={base} values={props.values} errors={props.errors} csrf={csrf} maxEventsLimit={props.maxEventsLimit} submitLabel="Save" />
+        <SubscriptionForm action={base} values={props.values} errors={props.errors} csrf={csrf} maxEventsLimit={props.maxEventsLimit} submitLabel="Save" catalog={props.catalog} />
       </section>
     </>
   );

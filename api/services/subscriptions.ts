@@ -32,7 +32,7 @@ export class Subscriptions implements SubscriptionService {
     private readonly store: SubscriptionStore,
     private readonly router: EventRouter,
     private readonly batches: Pick<BatchStore, 'list'>,
-    private readonly catalog: Pick<EventCatalog, 'unsubscribable'>,
+    private readonly catalog: Pick<EventCatalog, 'unsubscribable' | 'unknownTypes'>,
     private readonly policy: Config['delivery'],
     /** DNS resolution for the endpoint policy; tests inject one. */
     private readonly resolver?: Resolver,
@@ -55,7 +55,11 @@ export class Subscriptions implements SubscriptionService {
   }
 
   async update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView> {
-    if (patch.eventTypes) await this.checkEventTypes(patch.eventTypes);
+    if (patch.eventTypes) {
+      // Catalog checks apply from now on: types the subscription already has may stay.
+      const kept = this.catalog.unknownTypes === 'refuse' ? (await this.store.get(partnerId, id)).eventTypes : [];
+      await this.checkEventTypes(patch.eventTypes.filter((type) => !kept.includes(type)));
+    }
     await this.checkEndpoint(patch.url);
     const view = await this.store.update(partnerId, id, patch.eventTypes ? { ...patch, eventTypes: [...new Set(patch.eventTypes)] } : patch);
     if (view.enabled) this.router.noteSaved(partnerId, view);
@@ -76,7 +80,7 @@ export class Subscriptions implements SubscriptionService {
     return this.batches.list(partnerId, id, status);
   }
 
-  /** With UNKNOWN_EVENT_TYPES=refuse, only types the catalog holds and has not archived. */
+  /** With UNKNOWN_EVENT_TYPES=refuse, new types must be in the catalog and not archived. */
   private async checkEventTypes(types: string[]): Promise<void> {
     const refused = await this.catalog.unsubscribable(types);
     if (refused.length > 0) throw badRequest(`body.eventTypes: ${refused.join('; ')}`, [{ path: 'body.eventTypes', message: refused.join('; ') }]);

@@ -263,4 +263,59 @@ describe('Depo, the partner portal', () => {
       expect((await admin('GET', `/v1/partners/depo-a/subscriptions/${deliveredSubscription}`)).json.enabled).toBe(true);
     });
   });
+
+  // Last: from here on the catalog holds types, and the forms offer them instead of a text box.
+  it('offers the event-type catalog as choices grouped by prefix, with descriptions and examples; archived types only where chosen, marked', async () => {
+    for (const type of [
+      { name: 'order.paid', description: 'An order was paid in full', schema: { type: 'object', properties: { order: { type: 'integer' } } }, example: { order: 42 } },
+      { name: 'order.refunded', description: 'Money went back to the customer' },
+      { name: 'user.created', description: 'A user signed up', example: { userId: 'u-1' } },
+      { name: 'order.legacy', description: 'The old order event' },
+    ]) {
+      expect((await admin('POST', '/v1/event-types', type)).status).toBe(201);
+    }
+    // Chosen before it was archived, beside a type the catalog never held.
+    const existing = await admin('POST', '/v1/partners/depo-cat/subscriptions', { url: receiver.url('/depo-cat-old'), eventTypes: ['order.legacy', 'free.form'] });
+    expect(existing.status).toBe(201);
+    expect((await admin('POST', '/v1/event-types/order.legacy/archive')).status).toBe(200);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const page = await context.newPage();
+    await signIn(page, 'depo-cat');
+    await page.getByRole('link', { name: 'New subscription' }).click();
+    const groups = page.locator('fieldset.type-group > legend');
+    expect(await groups.allInnerTexts()).toEqual(['order', 'user']);
+    // The archived type is not offered to a new subscription.
+    expect(await page.locator('input[name=eventType]').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value))).toEqual(['order.paid', 'order.refunded', 'user.created']);
+    await expect.poll(() => page.getByText('An order was paid in full').isVisible()).toBe(true);
+    await page.locator('.type', { hasText: 'user.created' }).getByText('Example data').click();
+    expect(JSON.parse(await page.locator('.type', { hasText: 'user.created' }).locator('pre').innerText())).toEqual({ userId: 'u-1' });
+    await shot(page, 'depo-catalog.png');
+
+    // Nothing chosen: the error stands by the choices.
+    await page.getByLabel('Endpoint URL').fill(receiver.url('/depo-cat'));
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await expect.poll(() => page.locator('#eventTypes-error').innerText()).toMatch(/at least one event type/);
+    await page.getByLabel('order.paid').check();
+    await page.getByLabel('user.created').check();
+    await page.getByLabel('Other event types').fill('partner.custom');
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await page.getByText('Subscription created.').waitFor();
+    const id = /\/portal\/subscriptions\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    expect((await admin('GET', `/v1/partners/depo-cat/subscriptions/${id}`)).json.eventTypes).toEqual(['order.paid', 'user.created', 'partner.custom']);
+
+    // The existing subscription: its archived type shown as such and still chosen, its free-form
+    // type in the text box; saving it unchanged keeps both.
+    await page.goto(`${base}/portal/subscriptions/${existing.json.id}`);
+    await expect.poll(() => page.locator('p', { hasText: 'Event types:' }).innerText()).toMatch(/order\.legacy\s*archived/);
+    expect(await page.getByLabel(/order\.legacy/).isChecked()).toBe(true);
+    expect(await page.getByLabel('Other event types').inputValue()).toBe('free.form');
+    await shot(page, 'depo-catalog-archived.png');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect((await admin('GET', `/v1/partners/depo-cat/subscriptions/${existing.json.id}`)).json.eventTypes).toEqual(['order.legacy', 'free.form']);
+    await page.goto(`${base}/portal`);
+    await expect.poll(() => page.locator('tr', { hasText: 'depo-cat-old' }).innerText()).toMatch(/order\.legacy\s*archived/);
+    await context.close();
+  });
 });

@@ -98,6 +98,14 @@ describe('the event-type catalog', () => {
     expect(sub.status).toBe(201);
     expect((await api('PATCH', `/v1/partners/catalog-strict/subscriptions/${sub.json.id}`, { eventTypes: ['strict.typo'] })).status).toBe(400);
 
+    // A subscription from before the setting keeps its free-form types through a change; new ones are checked.
+    const older = await subscribe(s.api, 'catalog-strict', ['legacy.type']);
+    expect(older.status).toBe(201);
+    const kept = await api('PATCH', `/v1/partners/catalog-strict/subscriptions/${older.json.id}`, { eventTypes: ['legacy.type', 'strict.known'] });
+    expect(kept).toMatchObject({ status: 200, json: { eventTypes: ['legacy.type', 'strict.known'] } });
+    const added = await api('PATCH', `/v1/partners/catalog-strict/subscriptions/${older.json.id}`, { eventTypes: ['legacy.type', 'other.typo'] });
+    expect(added.json.errors).toEqual([{ path: 'body.eventTypes', message: 'other.typo is not in the event-type catalog' }]);
+
     const unknown = await api('POST', '/v1/partners/catalog-strict/events', [{ type: 'strict.known', data: {} }, { type: 'strict.typo', data: {} }]);
     expect(unknown.status).toBe(400);
     expect(unknown.json.errors).toEqual([{ path: 'body.1.type', message: 'strict.typo is not in the event-type catalog' }]);
