@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (add `-- --quick` for a run under two minutes; `-- --temporal=cluster` for a
  * Temporal cluster as `npm run cluster` runs it instead of the dev server; `-- --encryption=compare`
- * for the cost of payload encryption, A/B in one run): the real stack on this machine,
+ * or `-- --catalog=compare` for the cost of payload encryption or of checking events against an
+ * event type's schema, A/B in one run): the real stack on this machine,
  * load from a separate process, four scenarios at a fixed offered load and (full run) stepped up
  * until the backlog grows, and the receiver's and Temporal's own ceilings measured in the same run.
  * Prints a table; writes JSON with the machine's description under bench/results/.
@@ -19,8 +20,8 @@ const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
 const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
-/** `--encryption=compare`: the hot and shared scenarios with payload encryption off and on, alternating stacks. */
-const encryptionCompare = process.argv.includes('--encryption=compare');
+/** `--encryption=compare`, `--catalog=compare`: the hot and shared scenarios with and without the feature, alternating stacks. */
+const comparison = process.argv.includes('--encryption=compare') ? 'encryption' : process.argv.includes('--catalog=compare') ? 'catalog' : undefined;
 const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
 const TEMPORAL_DESCRIPTION = {
   dev: 'dev server: CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL',
@@ -107,24 +108,31 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
 
 const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
+/** One side of an A/B comparison: how its stacks are started and prepared. */
+interface Variant {
+  name: string;
+  env: Record<string, string>;
+  /** Runs on each fresh stack before the subscriptions are created. */
+  prepare?: (stack: Stack) => Promise<void>;
+}
+
 /**
- * The cost of payload encryption (codec/): each scenario on fresh stacks with encryption off, on,
- * on, off (so drift over the run falls on both sides equally). On each stack an unmeasured warm-up
- * step, then a moderate load and one beyond what the stack takes. Reports CPU per 1,000 accepted
- * events (Temporal + worker + API) and accepted/s.
+ * The cost of a feature, A/B in one run: each scenario on fresh stacks for A, B, B, A (so drift
+ * over the run falls on both sides equally). On each stack an unmeasured warm-up step, then a
+ * moderate load and one beyond what the stack takes. Reports CPU per 1,000 accepted events
+ * (Temporal + worker + API) and accepted/s.
  */
-async function compareEncryption(report: Record<string, unknown>): Promise<void> {
-  const key = `bench:${randomBytes(32).toString('base64')}`;
+async function compareVariants(label: string, [a, b]: [Variant, Variant], report: Record<string, unknown>): Promise<void> {
   const loads: Record<string, { moderate: number; overload: number }> = {
     hot: { moderate: 600, overload: 3000 },
     shared: { moderate: 300, overload: 1500 },
   };
   const rows: Record<string, unknown>[] = [];
   for (const scenario of scenarios.filter((s) => s.name in loads)) {
-    for (const [run, encrypted] of [false, true, true, false].entries()) {
-      // PAYLOAD_KEYS empty: encryption off whatever the caller's environment says.
-      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, PAYLOAD_KEYS: encrypted ? key : '' }, { temporal });
+    for (const [run, variant] of [a, b, b, a].entries()) {
+      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal });
       try {
+        await variant.prepare?.(stack);
         const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${run}-${i}`);
         for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
         // Warm-up, not reported: JIT, the worker's workflow cache, the first continue-as-new.
@@ -132,8 +140,8 @@ async function compareEncryption(report: Record<string, unknown>): Promise<void>
         for (const [load, rate] of Object.entries(loads[scenario.name]!)) {
           const step = await runStep(stack, scenario, partners, rate);
           const cpu = Object.values(step.cpuSeconds).reduce((sum, seconds) => sum + seconds, 0);
-          const row = { scenario: scenario.name, run, encryption: encrypted ? 'on' : 'off', load, ...step, cpuPerThousandEvents: +((cpu / Math.max(1, step.acceptedCount)) * 1000).toFixed(3) };
-          console.error('encryption', JSON.stringify(row));
+          const row = { scenario: scenario.name, run, [label]: variant.name, load, ...step, cpuPerThousandEvents: +((cpu / Math.max(1, step.acceptedCount)) * 1000).toFixed(3) };
+          console.error(label, JSON.stringify(row));
           rows.push(row);
         }
       } finally {
@@ -141,17 +149,17 @@ async function compareEncryption(report: Record<string, unknown>): Promise<void>
       }
     }
   }
-  report.encryption = rows;
+  report[label] = rows;
   console.log(`
 Temporal: ${TEMPORAL_DESCRIPTION}`);
-  console.log('scenario  load         encryption  offered/s accepted/s  cpu s per 1,000 events (temporal/worker/api)  sustained');
-  for (const row of rows as (StepResult & { scenario: string; load: string; encryption: string; cpuPerThousandEvents: number })[]) {
+  console.log(`scenario  load         ${label.padEnd(11)} offered/s accepted/s  cpu s per 1,000 events (temporal/worker/api)  sustained`);
+  for (const row of rows as (StepResult & { scenario: string; load: string; cpuPerThousandEvents: number } & Record<string, unknown>)[]) {
     const per = (seconds: number | undefined) => (((seconds ?? 0) / Math.max(1, row.acceptedCount)) * 1000).toFixed(2);
     console.log(
       [
         row.scenario.padEnd(9),
         row.load.padEnd(12),
-        row.encryption.padEnd(11),
+        String(row[label]).padEnd(11),
         String(row.offeredPerSecond).padStart(9),
         String(row.acceptedPerSecond).padStart(10),
         `${row.cpuPerThousandEvents.toFixed(2)} (${per(row.cpuSeconds.temporal)}${row.cpuSeconds.postgres === undefined ? '' : `+${per(row.cpuSeconds.postgres)}`}/${per(row.cpuSeconds.worker)}/${per(row.cpuSeconds.api)})`.padStart(44),
@@ -159,6 +167,40 @@ Temporal: ${TEMPORAL_DESCRIPTION}`);
       ].join(' '),
     );
   }
+}
+
+/** `--encryption=compare`: payload encryption off and on. PAYLOAD_KEYS empty: off whatever the caller's environment says. */
+function encryptionVariants(): [Variant, Variant] {
+  const key = `bench:${randomBytes(32).toString('base64')}`;
+  return [
+    { name: 'off', env: { PAYLOAD_KEYS: '' } },
+    { name: 'on', env: { PAYLOAD_KEYS: key } },
+  ];
+}
+
+/**
+ * `--catalog=compare`: the load's event type without a catalog entry, and with one whose JSON
+ * Schema every event is checked against (the shape the load client sends, no other property).
+ */
+function catalogVariants(): [Variant, Variant] {
+  const schema = {
+    type: 'object',
+    properties: { client: { type: 'integer', minimum: 0 }, seq: { type: 'integer', minimum: 0 }, sentAt: { type: 'integer' } },
+    required: ['client', 'seq', 'sentAt'],
+    additionalProperties: false,
+  };
+  const addType = async (stack: Stack) => {
+    const response = await fetch(`${stack.apiUrl}/v1/event-types`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'page.viewed', description: 'A page was viewed (benchmark load)', schema, example: { client: 0, seq: 0, sentAt: 0 } }),
+    });
+    if (response.status !== 201) throw new Error(`creating the event type answered ${response.status}: ${await response.text()}`);
+  };
+  return [
+    { name: 'none', env: {} },
+    { name: 'schema', env: {}, prepare: addType },
+  ];
 }
 
 async function main(): Promise<void> {
@@ -170,8 +212,8 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown> = {};
   const peakRss: Record<string, Record<string, number>> = {};
-  if (encryptionCompare) await compareEncryption(report);
-  for (const [index, scenario] of encryptionCompare ? [] : scenarios.entries()) {
+  if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
+  for (const [index, scenario] of comparison ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -227,9 +269,9 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !encryptionCompare) printTable(report);
+  if (!profiling && !comparison) printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : encryptionCompare ? 'encryption' : quick ? 'quick' : 'full'}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : (comparison ?? (quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);

@@ -1,22 +1,15 @@
-import { decideBatch } from './batching';
+import { decideBatch, type BatchingInput } from './batching';
 
 /**
  * What a subscription workflow's main loop does next, as a pure function. The loop asks, does it,
  * and asks again; every command the workflow issues follows from this order, so a change to it
  * must keep old histories replaying (test/replay).
  */
-export interface StepInput {
+export interface StepInput extends BatchingInput {
   /** The subscription is being deleted: its pending events go out in last batches, then it ends. */
   deleting: boolean;
   /** Held batches wait for their release signal. */
   releasesWaiting: boolean;
-  pendingCount: number;
-  /** How many pending events, oldest first, fit in one batch payload. */
-  fitCount: number;
-  lastCutAt: number;
-  now: number;
-  windowMs: number;
-  maxEvents: number;
   /** Batches cut in this pass whose child workflow starts are not yet confirmed. */
   childStartsInFlight: boolean;
   /** The previous step waited for child starts. */
