@@ -18,14 +18,15 @@ export const MAX_SCHEMA_BYTES = 64 * 1024;
 
 /**
  * The event-type catalog as an API process sees it: every type's definition, loaded from the
- * event type workflows' memos and refreshed in the background like the routing table, with one
- * compiled validator per type and version. Changes made through this process apply at once.
+ * event type workflows' memos and refreshed in the background like the routing table, with the
+ * compiled validator of each type's current version. Changes made through this process apply at once.
  */
 export class EventCatalog {
   private readonly snapshot: RefreshingSnapshot<Map<string, EventTypeDefinition>>;
   /** Definitions saved through this process; kept until the listing shows that version or a newer one. */
   private readonly local = new Map<string, EventTypeDefinition>();
-  private readonly validators = new Map<string, ValidateFunction>();
+  /** The compiled validator of each type's latest version seen here. */
+  private readonly validators = new Map<string, { version: number; validate: ValidateFunction }>();
 
   constructor(
     listAll: () => Promise<EventTypeDefinition[]>,
@@ -97,12 +98,10 @@ export class EventCatalog {
   }
 
   private validatorFor(definition: EventTypeDefinition): ValidateFunction {
-    const key = `${definition.name}@${definition.version}`;
-    let validate = this.validators.get(key);
-    if (!validate) {
-      validate = compileSchema(definition.schema!);
-      this.validators.set(key, validate);
-    }
+    const cached = this.validators.get(definition.name);
+    if (cached?.version === definition.version) return cached.validate;
+    const validate = compileSchema(definition.schema!);
+    this.validators.set(definition.name, { version: definition.version, validate });
     return validate;
   }
 }

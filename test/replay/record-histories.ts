@@ -2,8 +2,10 @@
  * Adds histories of representative runs, recorded from the current workflow code, to the replay
  * corpus (test/replay/histories/<commit>/<scenario>.json), replayed in CI by replay.test.ts:
  *
- *   npx tsx test/replay/record-histories.ts
+ *   npx tsx test/replay/record-histories.ts [scenario…]
  *
+ * With scenario names (count, window, continue, handover, updated, retried, gate-released,
+ * gate-exhausted, event-type), only those: a commit that changed one workflow records that one.
  * The corpus only grows. A folder is named after the commit whose workflow code recorded it, so
  * the workflow code must be committed first; an existing folder is never written again. Old
  * histories are what prove that runs started by old code still replay on the new.
@@ -12,12 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventsSignal } from '../../workflows/messages';
-import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
+import { batchWorkflowId, eventTypeWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
 
+const SCENARIOS = ['count', 'window', 'continue', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
@@ -26,6 +29,10 @@ async function main(): Promise<void> {
     throw new Error('workflows/ or domain/ has uncommitted changes: commit them first, since a history is named after the commit whose code recorded it');
   }
   const commit = git('rev-parse', '--short=7', 'HEAD');
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !SCENARIOS.includes(name));
+  if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}; the scenarios: ${SCENARIOS.join(', ')}`);
+  const want = (scenario: string) => wanted.length === 0 || wanted.includes(scenario);
   const out = new URL(`./histories/${commit}/`, import.meta.url);
   if (existsSync(out)) throw new Error(`${fileURLToPath(out)} exists: the corpus only grows, and a commit records once`);
 
@@ -66,94 +73,120 @@ async function main(): Promise<void> {
   }
 
   await worker.runUntil(async () => {
-    // A count cut, then the workflow waiting for more.
-    const count = await startSubscription(env, config, { url: receiver.url('/count'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } });
-    await count.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
-    await batchIdAt('/count');
-    record('subscription-count-cut', count.handle.workflowId);
+    if (want('count')) {
+      // A count cut, then the workflow waiting for more.
+      const count = await startSubscription(env, config, { url: receiver.url('/count'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } });
+      await count.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
+      await batchIdAt('/count');
+      record('subscription-count-cut', count.handle.workflowId);
+    }
 
-    // A window cut.
-    const window = await startSubscription(env, config, { url: receiver.url('/window'), eventTypes: ['t'], batching: { windowMs: 1_000, maxEvents: 100 } });
-    await window.handle.signal(eventsSignal, { events: [makeEvent('t')] });
-    await batchIdAt('/window');
-    record('subscription-window-cut', window.handle.workflowId);
+    if (want('window')) {
+      // A window cut.
+      const window = await startSubscription(env, config, { url: receiver.url('/window'), eventTypes: ['t'], batching: { windowMs: 1_000, maxEvents: 100 } });
+      await window.handle.signal(eventsSignal, { events: [makeEvent('t')] });
+      await batchIdAt('/window');
+      record('subscription-window-cut', window.handle.workflowId);
+    }
 
-    // A run that continued as new (after 3 signals).
-    const cont = await startSubscription(env, config, { url: receiver.url('/continue'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 100 } }, { limits: { signals: 3 } });
-    const firstRun = (await cont.handle.describe()).runId;
-    for (let i = 0; i < 3; i++) await cont.handle.signal(eventsSignal, { events: [makeEvent('t')] });
-    await eventually(async () => ((await cont.handle.describe()).runId !== firstRun ? true : undefined));
-    record('subscription-continued-as-new', cont.handle.workflowId, firstRun);
+    if (want('continue')) {
+      // A run that continued as new (after 3 signals).
+      const cont = await startSubscription(env, config, { url: receiver.url('/continue'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 100 } }, { limits: { signals: 3 } });
+      const firstRun = (await cont.handle.describe()).runId;
+      for (let i = 0; i < 3; i++) await cont.handle.signal(eventsSignal, { events: [makeEvent('t')] });
+      await eventually(async () => ((await cont.handle.describe()).runId !== firstRun ? true : undefined));
+      record('subscription-continued-as-new', cont.handle.workflowId, firstRun);
+    }
 
-    // A run that continued as new as soon as its child start settled, with a batch's worth of
-    // events still pending: under a stream there is always another batch to cut, so a run due to
-    // continue hands over first (domain/subscription-step.ts, rule 1). The second signal must
-    // arrive while the first batch's child start is in flight (a few milliseconds after the
-    // first, here): tried at growing delays until it does.
-    const handedOver = await (async () => {
-      for (let attempt = 1; attempt <= 20; attempt++) {
-        const sub = await startSubscription(env, config, { url: receiver.url('/handover'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } }, { limits: { batches: 1 } });
-        const run = (await sub.handle.describe()).runId;
-        await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
-        await new Promise((resolve) => setTimeout(resolve, 3 * attempt));
-        await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
-        await eventually(async () => ((await sub.handle.describe()).runId !== run ? true : undefined));
-        const events = (await env.client.workflow.getHandle(sub.handle.workflowId, run).fetchHistory()).events ?? [];
-        const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
-        const childStarts = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
-        if (signals === 2 && childStarts === 1) return { workflowId: sub.handle.workflowId, run };
-      }
-      throw new Error('the second signal never arrived while the first child start was in flight');
-    })();
-    record('subscription-continued-as-new-after-child-start', handedOver.workflowId, handedOver.run);
+    if (want('handover')) {
+      // A run that continued as new as soon as its child start settled, with a batch's worth of
+      // events still pending: under a stream there is always another batch to cut, so a run due to
+      // continue hands over first (domain/subscription-step.ts, rule 1). The second signal must
+      // arrive while the first batch's child start is in flight (a few milliseconds after the
+      // first, here): tried at growing delays until it does.
+      const handedOver = await (async () => {
+        for (let attempt = 1; attempt <= 20; attempt++) {
+          const sub = await startSubscription(env, config, { url: receiver.url('/handover'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } }, { limits: { batches: 1 } });
+          const run = (await sub.handle.describe()).runId;
+          await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
+          await new Promise((resolve) => setTimeout(resolve, 3 * attempt));
+          await sub.handle.signal(eventsSignal, { events: [makeEvent('t'), makeEvent('t')] });
+          await eventually(async () => ((await sub.handle.describe()).runId !== run ? true : undefined));
+          const events = (await env.client.workflow.getHandle(sub.handle.workflowId, run).fetchHistory()).events ?? [];
+          const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+          const childStarts = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+          if (signals === 2 && childStarts === 1) return { workflowId: sub.handle.workflowId, run };
+        }
+        throw new Error('the second signal never arrived while the first child start was in flight');
+      })();
+      record('subscription-continued-as-new-after-child-start', handedOver.workflowId, handedOver.run);
+    }
 
-    // Updated (configure), then deleted: the last batch cut, the workflow completed.
-    const updated = await subscribe('replay-updated', '/updated', { windowMs: 60_000, maxEvents: 100 });
-    await api('PATCH', `/v1/partners/replay-updated/subscriptions/${updated.id}`, { batching: { maxEvents: 50 }, eventTypes: ['t', 'u'] });
-    await updated.post();
-    await api('DELETE', `/v1/partners/replay-updated/subscriptions/${updated.id}`);
-    await batchIdAt('/updated');
-    await env.client.workflow.getHandle(updated.workflowId).result().catch(() => undefined);
-    record('subscription-updated-and-deleted', updated.workflowId);
+    if (want('updated')) {
+      // Updated (configure), then deleted: the last batch cut, the workflow completed.
+      const updated = await subscribe('replay-updated', '/updated', { windowMs: 60_000, maxEvents: 100 });
+      await api('PATCH', `/v1/partners/replay-updated/subscriptions/${updated.id}`, { batching: { maxEvents: 50 }, eventTypes: ['t', 'u'] });
+      await updated.post();
+      await api('DELETE', `/v1/partners/replay-updated/subscriptions/${updated.id}`);
+      await batchIdAt('/updated');
+      await env.client.workflow.getHandle(updated.workflowId).result().catch(() => undefined);
+      record('subscription-updated-and-deleted', updated.workflowId);
+    }
 
-    // A delivery retried twice before it succeeded.
-    const retried = await subscribe('replay-retried', '/retried');
-    await retried.post();
-    const retriedBatch = await batchIdAt('/retried');
-    await env.client.workflow.getHandle(batchWorkflowId(retriedBatch)).result();
-    record('delivery-retried', batchWorkflowId(retriedBatch));
+    if (want('retried')) {
+      // A delivery retried twice before it succeeded.
+      const retried = await subscribe('replay-retried', '/retried');
+      await retried.post();
+      const retriedBatch = await batchIdAt('/retried');
+      await env.client.workflow.getHandle(batchWorkflowId(retriedBatch)).result();
+      record('delivery-retried', batchWorkflowId(retriedBatch));
+    }
 
-    // The endpoint gate, released: the probe fails three attempts, newer batches are held, the
-    // endpoint recovers, the probe gets through and the held batches are released and delivered.
-    downPaths.add('/released');
-    const released = await subscribe('replay-released', '/released');
-    await released.post();
-    const probe = await eventually(async () => ((await released.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
-    await released.post();
-    await released.post();
-    await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 2 ? true : undefined), 30_000, 'two held batches');
-    const held = (await api('GET', `/v1/partners/replay-released/subscriptions/${released.id}/batches?status=pending`)).json.batches.map((b: { batchId: string }) => b.batchId).find((id: string) => id !== probe) as string;
-    downPaths.delete('/released');
-    await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 0 && (accepted.get('/released') ?? 0) >= 3 ? true : undefined), 60_000, 'the release');
-    await env.client.workflow.getHandle(batchWorkflowId(held)).result();
-    record('subscription-gate-released', released.workflowId);
-    record('delivery-probe-recovered', batchWorkflowId(probe));
-    record('delivery-held-released', batchWorkflowId(held));
+    if (want('gate-released')) {
+      // The endpoint gate, released: the probe fails three attempts, newer batches are held, the
+      // endpoint recovers, the probe gets through and the held batches are released and delivered.
+      downPaths.add('/released');
+      const released = await subscribe('replay-released', '/released');
+      await released.post();
+      const probe = await eventually(async () => ((await released.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
+      await released.post();
+      await released.post();
+      await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 2 ? true : undefined), 30_000, 'two held batches');
+      const held = (await api('GET', `/v1/partners/replay-released/subscriptions/${released.id}/batches?status=pending`)).json.batches.map((b: { batchId: string }) => b.batchId).find((id: string) => id !== probe) as string;
+      downPaths.delete('/released');
+      await eventually(async () => ((await released.read()).endpointHealth.heldBatches === 0 && (accepted.get('/released') ?? 0) >= 3 ? true : undefined), 60_000, 'the release');
+      await env.client.workflow.getHandle(batchWorkflowId(held)).result();
+      record('subscription-gate-released', released.workflowId);
+      record('delivery-probe-recovered', batchWorkflowId(probe));
+      record('delivery-held-released', batchWorkflowId(held));
+    }
 
-    // The endpoint gate, exhausted: the probe fails its 26th attempt, the subscription is disabled,
-    // then enabled again (an update), which releases the batch held behind it.
-    downPaths.add('/exhausted');
-    const exhausted = await subscribe('replay-exhausted', '/exhausted');
-    await exhausted.post();
-    const lastProbe = await eventually(async () => ((await exhausted.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
-    await exhausted.post();
-    await eventually(async () => ((await exhausted.read()).enabled === false ? true : undefined), 120_000, 'the probe to exhaust its attempts');
-    downPaths.delete('/exhausted');
-    await api('PATCH', `/v1/partners/replay-exhausted/subscriptions/${exhausted.id}`, { enabled: true });
-    await eventually(async () => ((await exhausted.read()).endpointHealth.heldBatches === 0 && (accepted.get('/exhausted') ?? 0) >= 1 ? true : undefined), 60_000, 'the held batch delivered');
-    await env.client.workflow.getHandle(batchWorkflowId(lastProbe)).result().catch(() => undefined);
-    record('subscription-gate-disabled-and-enabled', exhausted.workflowId);
-    record('delivery-failed', batchWorkflowId(lastProbe));
+    if (want('gate-exhausted')) {
+      // The endpoint gate, exhausted: the probe fails its 26th attempt, the subscription is disabled,
+      // then enabled again (an update), which releases the batch held behind it.
+      downPaths.add('/exhausted');
+      const exhausted = await subscribe('replay-exhausted', '/exhausted');
+      await exhausted.post();
+      const lastProbe = await eventually(async () => ((await exhausted.read()).endpointHealth.probeBatchId as string | null) ?? undefined, 30_000, 'the gate to close');
+      await exhausted.post();
+      await eventually(async () => ((await exhausted.read()).enabled === false ? true : undefined), 120_000, 'the probe to exhaust its attempts');
+      downPaths.delete('/exhausted');
+      await api('PATCH', `/v1/partners/replay-exhausted/subscriptions/${exhausted.id}`, { enabled: true });
+      await eventually(async () => ((await exhausted.read()).endpointHealth.heldBatches === 0 && (accepted.get('/exhausted') ?? 0) >= 1 ? true : undefined), 60_000, 'the held batch delivered');
+      await env.client.workflow.getHandle(batchWorkflowId(lastProbe)).result().catch(() => undefined);
+      record('subscription-gate-disabled-and-enabled', exhausted.workflowId);
+      record('delivery-failed', batchWorkflowId(lastProbe));
+    }
+
+    if (want('event-type')) {
+      // An event type of the catalog: created, changed twice (a schema, then archived).
+      const name = `replay.type-${Date.now()}`;
+      const created = await api('POST', '/v1/event-types', { name, description: 'Recorded for the replay corpus' });
+      if (created.status !== 201) throw new Error(`creating ${name}: ${created.status}`);
+      await api('PATCH', `/v1/event-types/${name}`, { schema: { type: 'object' }, example: {} });
+      await api('POST', `/v1/event-types/${name}/archive`);
+      record('event-type-changed', eventTypeWorkflowId(name));
+    }
   });
 
   mkdirSync(out, { recursive: true });
