@@ -4,6 +4,7 @@ import { endpointSignal, type EndpointReport, type SubscriptionMemo } from '../w
 import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../domain/schedule';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { endpointProblem, type EndpointPolicy } from '../domain/endpoint-policy';
+import { INITIAL_SIGNING, signatureHeaders, type SigningState } from '../domain/signing';
 import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome } from './attempt-outcome';
 
 export interface DeliverBatchInput {
@@ -15,6 +16,8 @@ export interface DeliverBatchInput {
   body: string;
   /** Was held behind a failing endpoint: even the first attempt reads the current url. */
   held?: boolean;
+  /** The subscription's signing state when the batch was cut; retries read the current one. */
+  signing?: SigningState;
 }
 
 export interface DeliverBatchResult {
@@ -35,12 +38,14 @@ export interface DeliveryDeps {
   backoffScale: number;
   userAgent?: string;
   metrics?: AttemptRecorder;
+  /** WEBHOOK_SIGNING_KEY: every attempt is signed (Standard Webhooks) when set. */
+  signingKey?: Buffer;
 }
 
 /** How often a running attempt heartbeats, so a cancelled batch stops its request at once. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
-export function createDeliveryActivities({ agent, policy, backoffScale, userAgent = 'webhooks/0.1', metrics }: DeliveryDeps) {
+export function createDeliveryActivities({ agent, policy, backoffScale, userAgent = 'webhooks/0.1', metrics, signingKey }: DeliveryDeps) {
   /** One attempt: POST the batch's exact bytes. Throws a failure carrying its own next retry delay. */
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
@@ -50,6 +55,19 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     // url and its endpoint gate.
     const subscription = attempt === 1 && !input.held ? undefined : await readSubscription(input, attempt);
     const url = subscription?.url ?? input.url;
+    // Signed with the subscription's current secret (and the previous one while it still signs);
+    // batches and subscriptions from before signatures sign with the first generation.
+    const signature = signingKey
+      ? signatureHeaders({
+          key: signingKey,
+          partnerId: input.partnerId,
+          subscriptionId: input.subscriptionId,
+          signing: subscription?.signing ?? input.signing ?? INITIAL_SIGNING,
+          messageId: input.batchId,
+          at: new Date(),
+          body: input.body,
+        })
+      : {};
     const startedAt = performance.now();
     const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
@@ -64,6 +82,7 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
         'user-agent': userAgent,
         'webhook-batch-id': input.batchId,
         'webhook-attempt': String(attempt),
+        ...signature,
       });
     } finally {
       clearInterval(heartbeat);

@@ -12,7 +12,7 @@ export interface ActivityOptions {
 /** All activities of the worker, built from its configuration (the only place with I/O). */
 export function createActivities(config: Config, { timeouts = DEFAULT_TIMEOUTS, resolver, metrics }: ActivityOptions = {}) {
   const agent = new DeliveryAgent({ delivery: config.delivery, timeouts, resolver, log: (message) => console.warn(message) });
-  return createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale, metrics });
+  return createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale, metrics, signingKey: config.signing.key });
 }
 
 export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

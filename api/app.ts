@@ -66,7 +66,7 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     Date.now,
     (err) => logJson('warn', 'event-type catalog refresh failed; checking with the previous one', { error: String(err) }),
   );
-  const subscriptions = new Subscriptions(store, router, batches, catalog, config.delivery, resolver);
+  const subscriptions = new Subscriptions(store, router, batches, catalog, config.delivery, config.signing.key, resolver);
   metrics.watchBatches(async (query) => (await client.workflow.count(query)).count);
   return createRoutes({
     services: {

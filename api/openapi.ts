@@ -16,6 +16,7 @@ import type { EventTypeDefinition } from '../workflows/event-type';
 import type { SubscriptionView } from '../workflows/messages';
 import type { BatchDetail, BatchSummary } from './batch-store';
 import type { AcceptedEvent } from './services/event-ingest';
+import type { CreatedSubscription, RotatedSecret } from './services/subscriptions';
 import type { SubscriptionSummary } from './subscription-store';
 
 /**
@@ -37,6 +38,9 @@ const endpointHealthSchema = z.object({
   disabledReason: z.string().nullable(),
 });
 const batchingSchema = z.object({ windowMs: z.int(), maxEvents: z.int() });
+const signingStateSchema = z
+  .object({ generation: z.int().min(1), previousUntil: isoTime.nullable() })
+  .meta({ description: 'Which signing secret generation signs deliveries, and until when the previous one signs beside it. Never a secret.' });
 
 export const subscriptionSummarySchema = z.object({
   id: z.uuid(),
@@ -49,13 +53,19 @@ export const subscriptionSummarySchema = z.object({
   /** Missing from subscriptions created before the endpoint gate, until they change. */
   enabled: z.boolean().optional(),
   endpointHealth: endpointHealthSchema.optional(),
+  /** Missing from subscriptions created before signatures, until they change. */
+  signing: signingStateSchema.optional(),
 });
 export const subscriptionSchema = subscriptionSummarySchema.extend({
   status: z.enum(['active', 'deleted']),
   pendingEvents: z.int().min(0),
   enabled: z.boolean(),
   endpointHealth: endpointHealthSchema,
+  signing: signingStateSchema,
 });
+const signingSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/).meta({ description: 'A Standard Webhooks secret: whsec_ + base64' });
+export const createdSubscriptionSchema = subscriptionSchema.extend({ signingSecret: signingSecretSchema.nullable() });
+export const rotatedSecretSchema = z.object({ signingSecret: signingSecretSchema, signing: signingStateSchema });
 export const batchSummarySchema = z.object({
   batchId: z.uuid(),
   partnerId: z.string(),
@@ -98,12 +108,14 @@ const statusSchema = z.object({ status: z.string(), detail: z.string().optional(
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const described: [
   Same<z.infer<typeof subscriptionSchema>, SubscriptionView>,
+  Same<z.infer<typeof createdSubscriptionSchema>, CreatedSubscription>,
+  Same<z.infer<typeof rotatedSecretSchema>, RotatedSecret>,
   Same<z.infer<typeof subscriptionSummarySchema>, SubscriptionSummary>,
   Same<z.infer<typeof batchSummarySchema>, BatchSummary>,
   Same<z.infer<typeof batchSchema>, BatchDetail>,
   Same<z.infer<typeof eventTypeResponseSchema>, EventTypeDefinition>,
   Same<z.infer<typeof acceptedEventsSchema>['events'][number], AcceptedEvent>,
-] = [true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];
 void described;
 
 // --- Operations --------------------------------------------------------------------------------
@@ -146,7 +158,13 @@ function operations(maxEventsLimit: number): Operation[] {
       method: 'post', path: '/v1/partners/{partnerId}/subscriptions', operationId: 'createSubscription', tag: 'Subscriptions', auth: 'admin', temporal: true,
       summary: 'Create a subscription', description: 'An endpoint of the partner, the event types it wants, and its batching.',
       params: partner, body: createSubscriptionSchema(maxEventsLimit),
-      responses: { 201: { description: 'The subscription', schema: ref('Subscription') } },
+      responses: { 201: { description: 'The subscription, with its signing secret: the only time it is shown but for a rotation', schema: createdSubscriptionSchema } },
+    },
+    {
+      method: 'post', path: '/v1/partners/{partnerId}/subscriptions/{id}/rotate-secret', operationId: 'rotateSigningSecret', tag: 'Subscriptions', auth: 'admin', temporal: true,
+      summary: 'Rotate the signing secret', description: 'Makes a new secret, shown once; the previous one keeps signing beside it (a second signature) for 24 hours.',
+      params: subscription,
+      responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema }, 409: { description: 'Signing is not configured (WEBHOOK_SIGNING_KEY)' } },
     },
     {
       method: 'get', path: '/v1/partners/{partnerId}/subscriptions', operationId: 'listSubscriptions', tag: 'Subscriptions', auth: 'admin', temporal: true,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../domain/config';
+import { INITIAL_SIGNING, type SigningState } from '../domain/signing-state';
 import { WINDOW_MS_DEFAULT, type SubscriptionConfig, type SubscriptionConfigPatch } from '../domain/schema';
 import { subscriptionWorkflowId } from '../workflows/ids';
-import { configureUpdate, deleteUpdate, stateQuery, type SubscriptionMemo, type SubscriptionView } from '../workflows/messages';
+import { configureUpdate, deleteUpdate, rotateSecretUpdate, stateQuery, type SubscriptionMemo, type SubscriptionView } from '../workflows/messages';
 import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import { notFound } from './problem';
@@ -49,6 +50,7 @@ export class SubscriptionStore {
       pendingEvents: 0,
       enabled: true,
       endpointHealth: { failingSince: null, probeBatchId: null, heldBatches: 0, disabledReason: null },
+      signing: INITIAL_SIGNING,
     };
     const { pendingEvents: _p, status: _s, ...summary } = view;
     await this.client.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
@@ -96,6 +98,12 @@ export class SubscriptionStore {
   async update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView> {
     return this.handle(partnerId, id)
       .executeUpdate(configureUpdate, { args: [patch] })
+      .catch((err: unknown) => this.rethrow(err, partnerId, id));
+  }
+
+  async rotateSecret(partnerId: string, id: string): Promise<SigningState> {
+    return this.handle(partnerId, id)
+      .executeUpdate(rotateSecretUpdate)
       .catch((err: unknown) => this.rethrow(err, partnerId, id));
   }
 

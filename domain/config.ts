@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { z } from 'zod';
@@ -49,6 +50,8 @@ const environmentSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
+  WEBHOOK_SIGNING_KEY: z.string().min(1).optional(),
+  WEBHOOK_SIGNING_KEY_FILE: z.string().min(1).optional(),
   PORTAL_SECRET: z.string().min(32, 'PORTAL_SECRET must be at least 32 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   // Payload encryption (codec/): a key ring, newest key first, inline or in a file.
@@ -115,6 +118,12 @@ export interface Config {
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
   ingest: { signalIntervalMs: number };
+  /**
+   * WEBHOOK_SIGNING_KEY (base64, at least 32 bytes) or WEBHOOK_SIGNING_KEY_FILE: every
+   * subscription's signing secret is derived from it (domain/signing.ts). Unset: deliveries go
+   * unsigned and subscriptions have no secret.
+   */
+  signing: { key: Buffer | undefined };
   /** UNKNOWN_EVENT_TYPES: whether events and subscriptions may name types the catalog does not hold. */
   catalog: { unknownTypes: 'allow' | 'refuse' };
   /** Where `npm run dev` and `npm run cluster` keep their data (absolute; DATA_DIR, default .data). */
@@ -168,6 +177,23 @@ function payloadKeyRing(e: z.output<typeof environmentSchema>): KeyRing {
   return ring;
 }
 
+/** WEBHOOK_SIGNING_KEY, else the file WEBHOOK_SIGNING_KEY_FILE names, else none. */
+function signingKey(e: z.output<typeof environmentSchema>): Buffer | undefined {
+  if (e.WEBHOOK_SIGNING_KEY && e.WEBHOOK_SIGNING_KEY_FILE) throw new ConfigError('invalid configuration: set WEBHOOK_SIGNING_KEY or WEBHOOK_SIGNING_KEY_FILE, not both');
+  let text = e.WEBHOOK_SIGNING_KEY;
+  if (e.WEBHOOK_SIGNING_KEY_FILE) {
+    try {
+      text = readFileSync(e.WEBHOOK_SIGNING_KEY_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: WEBHOOK_SIGNING_KEY_FILE cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (text === undefined) return undefined;
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length < 32) throw new ConfigError('invalid configuration: WEBHOOK_SIGNING_KEY must be at least 32 bytes, base64 (openssl rand -base64 32)');
+  return key;
+}
+
 function parseCodecTokens(raw: string | undefined): string[] {
   const tokens = (raw ?? '').split(',').map((token) => token.trim()).filter(Boolean);
   if (tokens.some((token) => token.length < 16)) throw new ConfigError('invalid configuration: every token in CODEC_TOKENS must be at least 16 characters');
@@ -215,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     portal: { secret: e.PORTAL_SECRET },
     ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
     catalog: { unknownTypes: e.UNKNOWN_EVENT_TYPES },
+    signing: { key: signingKey(e) },
     dataDir: resolve(e.DATA_DIR),
     encryption: { keyRing, describe: current ? `on (encrypting with key ${current.id}, from ${keyRing.source})` : 'off' },
     codecServer: {

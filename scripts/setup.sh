@@ -9,6 +9,13 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 bash scripts/install-temporal.sh
 
+# The standardwebhooks package from PyPI, pinned: the tests verify signatures with it, a verifier
+# nobody here wrote (test/support/verifiers.ts). Into the project's git-ignored .tools/ folder.
+if [[ ! -d .tools/python/standardwebhooks ]]; then
+  echo "Installing the Python Standard Webhooks verifier ..." >&2
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target .tools/python standardwebhooks==1.1.0
+fi
+
 # Debian's Chromium, for the browser test of the Temporal Web UI (playwright-core drives it;
 # no browser is downloaded). Installed only where it is missing and apt-get can run.
 if [[ ! -x /usr/bin/chromium ]]; then

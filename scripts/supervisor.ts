@@ -9,6 +9,7 @@
  * OOM killer). A start that finds a crashed run's processes in the same data folder stops them
  * first; one that finds a port taken by anything else says which, and which variable moves it.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -174,19 +175,27 @@ async function stop({ name, process: child }: Supervised): Promise<void> {
 }
 
 /**
- * Payload encryption for a development stack: the ring in PAYLOAD_KEYS or PAYLOAD_KEYS_FILE when
- * set, else one made at first start in `dataDir` and kept there with the data it encrypts (losing
- * it loses the payloads). Answers the environment our processes need, and where the keys are.
+ * The keys of a development stack. Payload encryption: the ring in PAYLOAD_KEYS or
+ * PAYLOAD_KEYS_FILE when set, else one made at first start in `dataDir` and kept there with the
+ * data it encrypts (losing it loses the payloads). Signatures: WEBHOOK_SIGNING_KEY(_FILE) when set,
+ * else a key made at first start in `dataDir` (losing it changes every subscription's secret).
+ * Answers the environment our processes need, and where the payload keys are.
  */
 export function stackPayloadKeys(config: Config, dataDir: string): { env: Record<string, string>; source: string } {
-  if (config.encryption.keyRing.current) return { env: {}, source: config.encryption.keyRing.source };
+  mkdirSync(dataDir, { recursive: true });
+  const env: Record<string, string> = {};
+  if (!config.signing.key) {
+    const signingFile = join(dataDir, 'signing-key');
+    if (!existsSync(signingFile)) writeFileSync(signingFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    env.WEBHOOK_SIGNING_KEY_FILE = signingFile;
+  }
+  if (config.encryption.keyRing.current) return { env, source: config.encryption.keyRing.source };
   const file = join(dataDir, 'payload-keys');
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
     const entry = newKeyEntry(`dev-${new Date().toISOString().slice(0, 10)}`);
     writeFileSync(file, `# Payload key ring (id:base64), newest first: the first encrypts, all decrypt.\n${entry}\n`, { mode: 0o600 });
   }
-  return { env: { PAYLOAD_KEYS_FILE: file }, source: file };
+  return { env: { ...env, PAYLOAD_KEYS_FILE: file }, source: file };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { SigningState } from '../domain/signing-state';
 import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import { subscriptionWorkflowId } from './ids';
 import { endpointSignal, releaseSignal, type EndpointReport } from './messages';
@@ -21,6 +22,8 @@ export interface DeliveryWorkflowInput {
   holdLimitMs?: number;
   /** Started as its subscription's probe while the endpoint is failing: its success reopens the gate. */
   probe?: boolean;
+  /** The subscription's signing state when the batch was cut (retries read the current one). */
+  signing?: SigningState;
 }
 
 /** The memo on a batch workflow, for listing batches without reading each history. */
@@ -78,7 +81,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     summary: `POST ${input.eventCount} event(s) of batch ${batchId} to ${hostOf(url)}`,
   });
   try {
-    const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body, ...(input.held ? { held: true } : {}) });
+    const outcome = await deliverBatch({ batchId, partnerId, subscriptionId, url, body, ...(input.held ? { held: true } : {}), ...(input.signing ? { signing: input.signing } : {}) });
     // A batch that had to retry, was held, or probed: its success may reopen the endpoint gate.
     if (outcome.attempt > 1 || input.held || input.probe) await reportEnd(input, 'recovered');
     return { deliveredAt: outcome.deliveredAt, attempts: outcome.attempt, status: outcome.status, url: outcome.url };

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EndpointHealth, EndpointReport } from '../domain/endpoint-gate';
+import type { SigningState } from '../domain/signing-state';
 import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
 
 export type { EndpointHealth, EndpointReport } from '../domain/endpoint-gate';
@@ -27,6 +28,8 @@ export interface SubscriptionView {
   /** False while delivery is disabled: new events are not routed to it (automatically, or by PATCH). */
   enabled: boolean;
   endpointHealth: EndpointHealth;
+  /** Which secret generation signs deliveries, and until when the previous one signs too (never a secret). */
+  signing: SigningState;
 }
 
 /** Events routed to this subscription, in acceptance order. Duplicated ids are dropped. */
@@ -38,12 +41,14 @@ export const deleteUpdate = defineUpdate<void, []>('delete');
 export const stateQuery = defineQuery<SubscriptionView>('state');
 /** Sent by delivery attempts when the endpoint starts or stops failing (see EndpointHealth). */
 export const endpointSignal = defineSignal<[EndpointReport]>('endpoint');
+/** Makes the next signing secret generation; the previous one signs beside it for 24 hours. Answers the new state. */
+export const rotateSecretUpdate = defineUpdate<SigningState>('rotateSecret');
 /** Sent by the subscription to a held batch: attempt now. */
 export const releaseSignal = defineSignal('release');
 
 /** The memo on a subscription workflow: enough for listing and routing without a query. */
 export type SubscriptionMemo = {
-  /** `enabled` and `endpointHealth` are missing from memos written before the endpoint gate. */
-  subscription: Omit<SubscriptionView, 'pendingEvents' | 'status' | 'enabled' | 'endpointHealth'> &
-    Partial<Pick<SubscriptionView, 'enabled' | 'endpointHealth'>>;
+  /** `enabled` and `endpointHealth` are missing from memos written before the endpoint gate, `signing` from those before signatures. */
+  subscription: Omit<SubscriptionView, 'pendingEvents' | 'status' | 'enabled' | 'endpointHealth' | 'signing'> &
+    Partial<Pick<SubscriptionView, 'enabled' | 'endpointHealth' | 'signing'>>;
 };

@@ -2,6 +2,7 @@ import { EndpointGate, type EndpointHealth, type EndpointReport, type GateState 
 import { MAX_BATCH_BYTES } from '../domain/limits';
 import { eventBytes, eventsThatFit } from '../domain/payload';
 import { retryHorizonMs } from '../domain/schedule';
+import { INITIAL_SIGNING, rotated, type SigningState } from '../domain/signing-state';
 import type { SubscriptionConfig, SubscriptionConfigPatch, WebhookEvent } from '../domain/schema';
 import { nextStep, type Step, type StepInput } from '../domain/subscription-step';
 import type { SubscriptionView } from './messages';
@@ -34,6 +35,8 @@ export interface CarriedState {
   /** Batches this subscription has cut so far, over all its runs. */
   batchesCut: number;
   gate?: GateState;
+  /** Missing in runs carried over from before signatures: generation 1. */
+  signing?: SigningState;
 }
 
 export interface SubscriptionWorkflowInput {
@@ -73,6 +76,7 @@ export class SubscriptionState {
   private batchesCutCount: number;
   private readonly recentIds: Set<string>;
   private readonly gate: EndpointGate;
+  private signing: SigningState;
 
   constructor(input: SubscriptionWorkflowInput) {
     this.partnerId = input.partnerId;
@@ -89,6 +93,7 @@ export class SubscriptionState {
     this.batchesCutCount = carried?.batchesCut ?? 0;
     this.recentIds = new Set(carried?.recentEventIds ?? []);
     this.gate = new EndpointGate(carried?.gate);
+    this.signing = carried?.signing ?? INITIAL_SIGNING;
     this.backoffScale = input.backoffScale ?? 1;
   }
 
@@ -146,6 +151,17 @@ export class SubscriptionState {
     };
     this.updatedAt = now;
     this.wakeupCount++;
+  }
+
+  /** A new signing secret generation; the previous one keeps signing for 24 hours. */
+  rotateSecret(at: Date): SigningState {
+    this.signing = rotated(this.signing, at);
+    this.updatedAt = at.toISOString();
+    return this.signing;
+  }
+
+  get signingState(): SigningState {
+    return this.signing;
   }
 
   markDeleting(): void {
@@ -243,6 +259,7 @@ export class SubscriptionState {
         deleting: this.deleting,
         batchesCut: this.batchesCutCount,
         gate: this.gate.carryOver(),
+        signing: this.signing,
       },
     };
   }
@@ -260,6 +277,7 @@ export class SubscriptionState {
       pendingEvents: this.pending.length,
       enabled: this.gate.enabled,
       endpointHealth: this.gate.health(),
+      signing: this.signing,
     };
   }
 

@@ -17,7 +17,7 @@ import { buildPayloadBody } from '../domain/payload';
 import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
 import { batchWorkflowId } from './ids';
-import { configureUpdate, deleteUpdate, endpointSignal, eventsSignal, releaseSignal, stateQuery, type SubscriptionMemo } from './messages';
+import { configureUpdate, deleteUpdate, endpointSignal, eventsSignal, releaseSignal, rotateSecretUpdate, stateQuery, type SubscriptionMemo } from './messages';
 import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
 import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
 
@@ -38,17 +38,22 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       upsertMemo(memoOf(sub));
       return sub.view();
     },
-    {
-      validator: (_patch) => {
-        if (sub.isDeleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
-      },
-    },
+    { validator: (_patch) => rejectIfDeleted(sub) },
   );
   setHandler(deleteUpdate, async () => {
     sub.markDeleting();
     await condition(() => sub.pendingCount === 0);
   });
   setHandler(stateQuery, () => sub.view());
+  setHandler(
+    rotateSecretUpdate,
+    () => {
+      const signing = sub.rotateSecret(new Date());
+      upsertMemo(memoOf(sub));
+      return signing;
+    },
+    { validator: () => rejectIfDeleted(sub) },
+  );
   setHandler(endpointSignal, (report) => {
     if (!sub.reportEndpoint(report)) return;
     log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.enabled });
@@ -115,6 +120,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
 }
 
+function rejectIfDeleted(sub: SubscriptionState): void {
+  if (sub.isDeleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
+}
+
 /** Release signals sent per pass of the main loop. */
 const RELEASE_PER_TASK = 100;
 
@@ -136,6 +145,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     body: buildPayloadBody(batchId, createdAt, events),
     ...(held ? { held, holdLimitMs: sub.holdLimitMs() } : {}),
     ...(probe ? { probe } : {}),
+    signing: sub.signingState,
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
   log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });

@@ -18,7 +18,7 @@ import type { EventIngestService } from '../services/event-ingest';
 import type { SubscriptionService } from '../services/subscriptions';
 import { LOCAL_TIME_SCRIPT, STYLESHEET } from './assets';
 import { csrfMatches, SESSION_COOKIE, SESSION_TTL_SECONDS, type PortalKeys, type PortalSession } from './session';
-import { BatchPage, Layout, MessagePage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type CatalogChoice, type FieldErrors, type FormValues } from './views';
+import { BatchPage, Layout, MessagePage, SecretPage, SignInPage, SubscriptionForm, SubscriptionList, SubscriptionPage, type CatalogChoice, type FieldErrors, type FormValues } from './views';
 
 export interface PortalDeps {
   keys: PortalKeys;
@@ -147,7 +147,10 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const parsed = deps.schemas.create.safeParse(toInput(values));
     const saved = parsed.success ? await asFieldErrors(() => subscriptions.create(partnerId, parsed.data)) : { errors: fieldErrors(parsed.error) };
     if ('errors' in saved) return page(c, 'New subscription', newSubscription(values, saved.errors, csrf, deps.maxEventsLimit, await catalogChoice()), 400);
-    return c.redirect(`/portal/subscriptions/${saved.view.id}?done=created`, 303);
+    const { signingSecret } = saved.view;
+    if (!signingSecret) return c.redirect(`/portal/subscriptions/${saved.view.id}?done=created`, 303);
+    // Shown here, once, rather than after a redirect: the secret goes into no URL and no later page.
+    return page(c, 'Subscription created', <SecretPage subscriptionId={saved.view.id} secret={signingSecret} heading="Subscription created" />);
   });
 
   portal.get('/subscriptions/:id', async (c) => {
@@ -177,6 +180,12 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     const subscription = await ownSubscription(c);
     await deps.ingest.sendTestEvent(subscription.partnerId, subscription.id);
     return c.redirect(`/portal/subscriptions/${subscription.id}?done=test-sent`, 303);
+  });
+
+  portal.post('/subscriptions/:id/rotate-secret', async (c) => {
+    const subscription = await ownSubscription(c);
+    const { signingSecret, signing } = await subscriptions.rotateSecret(subscription.partnerId, subscription.id);
+    return page(c, 'New signing secret', <SecretPage subscriptionId={subscription.id} secret={signingSecret} heading="New signing secret" previousUntil={signing.previousUntil} />);
   });
 
   portal.post('/subscriptions/:id/delete', async (c) => {
@@ -303,7 +312,7 @@ function humanize(field: keyof FieldErrors, message: string): string {
 }
 
 /** Saves; a refusal of the endpoint (the policy at save time) becomes an error next to the url field. */
-async function asFieldErrors(save: () => Promise<SubscriptionView>): Promise<{ view: SubscriptionView } | { errors: FieldErrors }> {
+async function asFieldErrors<T extends SubscriptionView>(save: () => Promise<T>): Promise<{ view: T } | { errors: FieldErrors }> {
   try {
     return { view: await save() };
   } catch (err) {

@@ -299,6 +299,10 @@ export function SubscriptionPage(props: {
         {s.pendingEvents} event(s) waiting for the next batch. Created <Time iso={s.createdAt} />.
       </p>
       <p>Event types: <TypeNames names={s.eventTypes} archived={archived} /></p>
+      <p>
+        Signed with secret generation {s.signing.generation}
+        {s.signing.previousUntil && Date.parse(s.signing.previousUntil) > Date.now() && <>; the previous secret signs too until <Time iso={s.signing.previousUntil} /></>}.
+      </p>
       {!s.enabled && health.disabledReason && <p class="warning">Disabled: {health.disabledReason}. New events are not sent to it.</p>}
       {health.failingSince && (
         <p class="warning">
@@ -315,6 +319,7 @@ export function SubscriptionPage(props: {
           ) : (
             <ActionButton action={`${base}/enabled`} csrf={csrf} name="enabled" value="true" label="Enable and send what is held" />
           )}
+          <ActionButton action={`${base}/rotate-secret`} csrf={csrf} label="Rotate signing secret" />
           <ActionButton action={`${base}/delete`} csrf={csrf} label="Delete" danger />
         </div>
       </section>
@@ -350,6 +355,26 @@ export function SubscriptionPage(props: {
         <p class="hint">Changes apply from the next batch.</p>
         <SubscriptionForm action={base} values={props.values} errors={props.errors} csrf={csrf} maxEventsLimit={props.maxEventsLimit} submitLabel="Save" catalog={props.catalog} />
       </section>
+    </>
+  );
+}
+
+/** A signing secret, shown once: after a subscription is created, and after a rotation. */
+export function SecretPage({ subscriptionId, secret, heading, previousUntil }: { subscriptionId: string; secret: string; heading: string; previousUntil?: string | null }) {
+  return (
+    <>
+      <h1>{heading}</h1>
+      <p class="notice" role="status">Copy this signing secret now: Depo shows it only this once.</p>
+      <p><label for="signing-secret">Signing secret</label></p>
+      <pre class="secret" id="signing-secret" tabindex={0}>{secret}</pre>
+      <p class="hint">
+        Every delivery carries <code>webhook-id</code>, <code>webhook-timestamp</code> and <code>webhook-signature</code> headers
+        (Standard Webhooks). Verify them with this secret, using the <code>standardwebhooks</code> library for your language.
+      </p>
+      {previousUntil && (
+        <p>Until <Time iso={previousUntil} />, deliveries carry a second signature made with the previous secret, so you can switch without missing any.</p>
+      )}
+      <p><a class="button" href={`/portal/subscriptions/${subscriptionId}`}>Continue to the subscription</a></p>
     </>
   );
 }

@@ -33,6 +33,10 @@ export function subscriptionRoutes(subscriptions: SubscriptionService, schemas: 
       const { partnerId, id } = c.req.valid('param');
       return c.json(await subscriptions.update(partnerId, id, await parseJsonBody(c, schemas.patch)));
     })
+    .post('/:id/rotate-secret', one, async (c) => {
+      const { partnerId, id } = c.req.valid('param');
+      return c.json(await subscriptions.rotateSecret(partnerId, id));
+    })
     .delete('/:id', one, async (c) => {
       const { partnerId, id } = c.req.valid('param');
       await subscriptions.delete(partnerId, id);

@@ -1,17 +1,32 @@
 import type { Config } from '../../domain/config';
 import { resolvedEndpointProblem, type Resolver } from '../../domain/endpoint-policy';
 import type { BatchStatus, SubscriptionConfigPatch } from '../../domain/schema';
+import { subscriptionSecret, type SigningState } from '../../domain/signing';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { BatchStore, BatchSummary } from '../batch-store';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
-import { badRequest, ProblemError } from '../problem';
+import { badRequest, conflict, ProblemError } from '../problem';
 import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../subscription-store';
 
 /** What the routes and Depo need from subscriptions; tests give the routes an in-memory one. */
+/** A subscription just created: the only answer that carries its signing secret, besides a rotation's. */
+export type CreatedSubscription = SubscriptionView & {
+  /** `whsec_…`: configure it in the partner's verifier. Null while WEBHOOK_SIGNING_KEY is not set. */
+  signingSecret: string | null;
+};
+
+/** A rotation's answer: the new secret, shown once, and until when the previous one signs too. */
+export interface RotatedSecret {
+  signingSecret: string;
+  signing: SigningState;
+}
+
 export interface SubscriptionService {
   /** Checks the endpoint policy, starts the subscription and routes to it at once in this process. */
-  create(partnerId: string, input: CreateSubscriptionInput): Promise<SubscriptionView>;
+  create(partnerId: string, input: CreateSubscriptionInput): Promise<CreatedSubscription>;
+  /** The next signing secret; the previous one keeps signing beside it for 24 hours. 409 without WEBHOOK_SIGNING_KEY. */
+  rotateSecret(partnerId: string, id: string): Promise<RotatedSecret>;
   list(partnerId: string): Promise<SubscriptionSummary[]>;
   /** 404 for a subscription that is not there (or is being deleted). */
   get(partnerId: string, id: string): Promise<SubscriptionView>;
@@ -34,16 +49,25 @@ export class Subscriptions implements SubscriptionService {
     private readonly batches: Pick<BatchStore, 'list'>,
     private readonly catalog: Pick<EventCatalog, 'unsubscribable' | 'unknownTypes'>,
     private readonly policy: Config['delivery'],
+    /** WEBHOOK_SIGNING_KEY: what subscriptions' signing secrets are derived from. */
+    private readonly signingKey: Buffer | undefined,
     /** DNS resolution for the endpoint policy; tests inject one. */
     private readonly resolver?: Resolver,
   ) {}
 
-  async create(partnerId: string, input: CreateSubscriptionInput): Promise<SubscriptionView> {
+  async create(partnerId: string, input: CreateSubscriptionInput): Promise<CreatedSubscription> {
     await this.checkEventTypes(input.eventTypes);
     await this.checkEndpoint(input.url);
     const view = await this.store.create(partnerId, input);
     this.router.noteSaved(partnerId, view);
-    return view;
+    const signingSecret = this.signingKey ? subscriptionSecret(this.signingKey, partnerId, view.id, view.signing.generation) : null;
+    return { ...view, signingSecret };
+  }
+
+  async rotateSecret(partnerId: string, id: string): Promise<RotatedSecret> {
+    if (!this.signingKey) throw conflict('deliveries are not signed here: WEBHOOK_SIGNING_KEY is not set, so there is no secret to rotate');
+    const signing = await this.store.rotateSecret(partnerId, id);
+    return { signingSecret: subscriptionSecret(this.signingKey, partnerId, id, signing.generation), signing };
   }
 
   list(partnerId: string): Promise<SubscriptionSummary[]> {

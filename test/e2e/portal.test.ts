@@ -83,7 +83,15 @@ describe('Depo, the partner portal', () => {
     await page.getByLabel('Batch window (ms)').fill('1000');
     await page.getByLabel('Max events per batch').fill(maxEvents);
     await page.getByRole('button', { name: 'Create subscription' }).click();
-    await page.getByText('Subscription created.').waitFor();
+    return continuePastSecret(page);
+  }
+
+  /** After a creation: the signing secret shown once, then on to the subscription. Answers its id. */
+  async function continuePastSecret(page: Page): Promise<string> {
+    await page.getByText('Copy this signing secret now').waitFor();
+    expect(await page.locator('#signing-secret').innerText()).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    await page.getByRole('link', { name: 'Continue to the subscription' }).click();
+    await page.getByRole('heading', { name: 'Actions' }).waitFor();
     return /\/portal\/subscriptions\/([0-9a-f-]{36})/.exec(page.url())![1]!;
   }
 
@@ -144,6 +152,22 @@ describe('Depo, the partner portal', () => {
     await page.getByText('Test event accepted').waitFor();
     const arrived = await eventually(() => receiver.requests.find((r) => r.path === '/depo-ok' && r.body.includes('"type":"depo.test"')), 20_000, 'the test event');
     expect(JSON.parse(arrived.body).events[0].data.subscriptionId).toBe(deliveredSubscription);
+    await page.close();
+  });
+
+  it('rotates the signing secret from the page, showing the new one once', async () => {
+    const page = await browser.newPage();
+    await signIn(page, 'depo-a');
+    await page.goto(`${base}/portal/subscriptions/${deliveredSubscription}`);
+    await page.getByText('Signed with secret generation 1').waitFor();
+    await page.getByRole('button', { name: 'Rotate signing secret' }).click();
+    await page.getByText('Copy this signing secret now').waitFor();
+    expect(await page.locator('#signing-secret').innerText()).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    await expect.poll(() => page.getByText('deliveries carry a second signature made with the previous secret').isVisible()).toBe(true);
+    await shot(page, 'depo-secret.png');
+    await page.getByRole('link', { name: 'Continue to the subscription' }).click();
+    await page.getByText('Signed with secret generation 2; the previous secret signs too until').waitFor();
+    expect((await admin('GET', `/v1/partners/depo-a/subscriptions/${deliveredSubscription}`)).json.signing.generation).toBe(2);
     await page.close();
   });
 
@@ -300,8 +324,7 @@ describe('Depo, the partner portal', () => {
     await page.getByLabel('user.created').check();
     await page.getByLabel('Other event types').fill('partner.custom');
     await page.getByRole('button', { name: 'Create subscription' }).click();
-    await page.getByText('Subscription created.').waitFor();
-    const id = /\/portal\/subscriptions\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    const id = await continuePastSecret(page);
     expect((await admin('GET', `/v1/partners/depo-cat/subscriptions/${id}`)).json.eventTypes).toEqual(['order.paid', 'user.created', 'partner.custom']);
 
     // The existing subscription: its archived type shown as such and still chosen, its free-form

@@ -132,6 +132,7 @@ describe('the OpenAPI document', () => {
     expect(created.status).toBe(201);
     const id = created.json!.id as string;
     expect((await call('getSubscription', 'GET', `/v1/partners/doc/subscriptions/${id}`)).status).toBe(200);
+    expect((await call('rotateSigningSecret', 'POST', `/v1/partners/doc/subscriptions/${id}/rotate-secret`)).status).toBe(200);
     expect((await call('updateSubscription', 'PATCH', `/v1/partners/doc/subscriptions/${id}`, { body: { batching: { maxEvents: 20 } } })).status).toBe(200);
     await eventually(async () => ((await call('listSubscriptions', 'GET', '/v1/partners/doc/subscriptions')).json!.subscriptions as unknown[]).length === 1 || undefined, 10_000, 'the listing');
 

@@ -11,12 +11,16 @@ import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
 import { workflowBundle } from './temporal';
 
 /** Configuration for tests: plain HTTP to loopback receivers, retries thousands of times faster. */
+/** The signing key of test configurations: deliveries in tests are signed (domain/signing.ts). */
+export const TEST_SIGNING_KEY = Buffer.from('test signing key, 32 bytes at least, not secret').toString('base64');
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     DELIVERY_BACKOFF_SCALE: '0.0001',
+    WEBHOOK_SIGNING_KEY: TEST_SIGNING_KEY,
     ...overrides,
   });
 }

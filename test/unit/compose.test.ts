@@ -76,6 +76,17 @@ describe('the production stack (docker-compose.yml)', () => {
     expect(services.codec!.ports).toEqual(['127.0.0.1:8081:8081']);
   });
 
+  it('signs deliveries: the worker and the API read the signing key from a secret, and nothing else of ours gets it', () => {
+    for (const name of ['api', 'worker']) {
+      expect(services[name]!.environment, name).toMatchObject({ WEBHOOK_SIGNING_KEY_FILE: '/run/secrets/signing-key' });
+      expect((services[name] as { secrets?: string[] }).secrets, name).toContain('signing-key');
+    }
+    for (const name of ['setup', 'codec']) {
+      expect(services[name]!.environment, name).not.toHaveProperty('WEBHOOK_SIGNING_KEY_FILE');
+      expect((services[name] as { secrets?: string[] }).secrets ?? [], name).not.toContain('signing-key');
+    }
+  });
+
   it('builds an image that holds every source folder the processes import', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     const stages = dockerfile.split(/^FROM /m).slice(1);

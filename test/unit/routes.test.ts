@@ -55,9 +55,15 @@ function fakeServices() {
           pendingEvents: 0,
           enabled: true,
           endpointHealth: { failingSince: null, probeBatchId: null, heldBatches: 0, disabledReason: null },
+          signing: { generation: 1, previousUntil: null },
         };
         views.set(view.id, view);
-        return view;
+        return { ...view, signingSecret: 'whsec_ZmFrZQ==' };
+      },
+      async rotateSecret(partnerId: string, id: string) {
+        calls.push(`rotate ${partnerId} ${id}`);
+        find(partnerId, id);
+        return { signingSecret: 'whsec_bmV3', signing: { generation: 2, previousUntil: '2026-12-01T00:00:00.000Z' } };
       },
       async list(partnerId: string) {
         calls.push(`list ${partnerId}`);
@@ -180,6 +186,7 @@ describe('the API routes', () => {
       ['PATCH', `/v1/partners/acme/subscriptions/${id}`],
       ['DELETE', `/v1/partners/acme/subscriptions/${id}`],
       ['GET', `/v1/partners/acme/subscriptions/${id}/batches`],
+      ['POST', `/v1/partners/acme/subscriptions/${id}/rotate-secret`],
       ['POST', '/v1/partners/acme/portal-links'],
       ['GET', `/v1/batches/${batch.batchId}`],
       ['POST', `/v1/batches/${batch.batchId}/redeliver`],
@@ -217,8 +224,9 @@ describe('the API routes', () => {
   it('creates, reads, changes, lists the batches of and deletes a subscription through the service', async () => {
     const { call, calls } = setup();
     const created = await call('POST', '/v1/partners/acme/subscriptions', { body: newSubscription });
-    expect(created).toMatchObject({ status: 201, json: { partnerId: 'acme', url: newSubscription.url } });
+    expect(created).toMatchObject({ status: 201, json: { partnerId: 'acme', url: newSubscription.url, signingSecret: 'whsec_ZmFrZQ==' } });
     const id = created.json!.id as string;
+    expect(await call('POST', `/v1/partners/acme/subscriptions/${id}/rotate-secret`)).toMatchObject({ status: 200, json: { signingSecret: 'whsec_bmV3', signing: { generation: 2 } } });
     expect((await call('GET', `/v1/partners/acme/subscriptions/${id}`)).json).toMatchObject({ id });
     expect((await call('GET', '/v1/partners/acme/subscriptions')).json).toMatchObject({ subscriptions: [{ id }] });
     expect(await call('PATCH', `/v1/partners/acme/subscriptions/${id}`, { body: { enabled: false } })).toMatchObject({ status: 200, json: { enabled: false } });
@@ -227,7 +235,7 @@ describe('the API routes', () => {
     expect(await call('DELETE', `/v1/partners/acme/subscriptions/${id}`)).toMatchObject({ status: 204, json: undefined });
     const gone = await call('GET', `/v1/partners/acme/subscriptions/${id}`);
     expect(gone).toMatchObject({ status: 404, type: 'application/problem+json', json: { detail: `partner acme has no subscription ${id}` } });
-    expect(calls).toEqual(['create acme', `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed`, `delete acme ${id}`, `get acme ${id}`]);
+    expect(calls).toEqual(['create acme', `rotate acme ${id}`, `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed`, `delete acme ${id}`, `get acme ${id}`]);
   });
 
   it('refuses a bad body with 400 naming the fields, and never calls the service', async () => {
