@@ -1,18 +1,22 @@
-import { MAX_ATTEMPTS, scaledRetryWaitMs } from '../domain/schedule';
+import { MAX_ATTEMPTS, nextWaitMs, scaledRetryWaitMs } from '../domain/schedule';
 
 /**
  * The one place that turns what an HTTP attempt produced into success, or a failure with its next
  * delay. Pure, so every rule of the contract has a unit test: any 2xx succeeds; every other
  * status (1xx, 3xx: redirects are not followed, 4xx, 5xx) and every error fails the attempt and
- * is retried on the polynomial schedule until the 26th attempt.
+ * is retried on the polynomial schedule until the 26th attempt. A 429 or 503 with Retry-After
+ * delays the next attempt to no sooner than asked (domain/schedule.ts: nextWaitMs).
  */
 export type AttemptOutcome =
-  | { kind: 'response'; status: number; bodySnippet: string }
+  /** `retryAfter`: the response's Retry-After header, as sent. */
+  | { kind: 'response'; status: number; bodySnippet: string; retryAfter?: string }
   | { kind: 'error'; code: string; message: string };
 
 export interface AttemptFailureDetail {
   attempt: number;
   status?: number;
+  /** The Retry-After the endpoint sent and this attempt honoured, in milliseconds. */
+  retryAfterMs?: number;
   bodySnippet?: string;
   errorCode?: string;
 }
@@ -23,16 +27,26 @@ export type AttemptVerdict =
 
 export const BODY_SNIPPET_BYTES = 1_024;
 
-export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffScale: number): AttemptVerdict {
+/** When the attempt ran: for a Retry-After, its time, and the time since the first attempt was scheduled. */
+export interface AttemptClock {
+  now: number;
+  elapsedMs: number;
+}
+
+export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffScale: number, clock?: AttemptClock): AttemptVerdict {
   if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
     return { delivered: true, status: outcome.status };
   }
-  const nextRetryDelayMs = attempt < MAX_ATTEMPTS ? scaledRetryWaitMs(attempt, backoffScale) : undefined;
+  // A 429 or 503 may say when to come back (Retry-After): no sooner than that, within the bound.
+  const askedMs = outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503) && clock ? retryAfterMs(outcome.retryAfter, clock.now) : undefined;
+  const last = attempt >= MAX_ATTEMPTS;
+  const nextRetryDelayMs = last ? undefined : clock ? nextWaitMs(attempt, backoffScale, clock.elapsedMs, askedMs) : scaledRetryWaitMs(attempt, backoffScale);
+  const honoured = !last && askedMs !== undefined;
   if (outcome.kind === 'response') {
     return {
       delivered: false,
-      message: `attempt ${attempt}: HTTP ${outcome.status} from the endpoint${snippetSuffix(outcome.bodySnippet)}`,
-      detail: { attempt, status: outcome.status, bodySnippet: outcome.bodySnippet },
+      message: `attempt ${attempt}: HTTP ${outcome.status} from the endpoint${honoured ? ` (Retry-After: ${outcome.retryAfter!.trim()})` : ''}${snippetSuffix(outcome.bodySnippet)}`,
+      detail: { attempt, status: outcome.status, bodySnippet: outcome.bodySnippet, ...(honoured ? { retryAfterMs: askedMs } : {}) },
       nextRetryDelayMs,
     };
   }
@@ -42,6 +56,22 @@ export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffSc
     detail: { attempt, errorCode: outcome.code },
     nextRetryDelayMs,
   };
+}
+
+/**
+ * A Retry-After value (RFC 9110): a whole number of seconds, or an HTTP date. Answers the wait it
+ * asks for from `now`, in milliseconds, or undefined for a missing, malformed, negative or past one
+ * (the schedule then applies).
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP date names its weekday and its zone (IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT").
+  if (!/^[A-Za-z]{3},? .*\b(GMT|UTC)$/.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at) || at < now) return undefined;
+  return at - now;
 }
 
 /** The start of the response body, on one line, for the failure message an operator reads first. */

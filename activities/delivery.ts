@@ -87,7 +87,8 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     } finally {
       clearInterval(heartbeat);
     }
-    const verdict = judgeAttempt(outcome, attempt, backoffScale);
+    const now = Date.now();
+    const verdict = judgeAttempt(outcome, attempt, backoffScale, { now, elapsedMs: now - context.info.scheduledTimestampMs });
     const seconds = (performance.now() - startedAt) / 1000;
     const status = outcome.kind === 'response' ? outcome.status : undefined;
     const ids = { batchId: input.batchId, partnerId: input.partnerId, subscriptionId: input.subscriptionId, attempt, status };
@@ -162,7 +163,13 @@ async function attemptPost(
   const { cancellationSignal } = Context.current();
   try {
     const response = await request(url, { method: 'POST', headers, body, dispatcher, signal: cancellationSignal });
-    return { kind: 'response', status: response.statusCode, bodySnippet: await readSnippet(response.body) };
+    const retryAfter = response.headers['retry-after'];
+    return {
+      kind: 'response',
+      status: response.statusCode,
+      bodySnippet: await readSnippet(response.body),
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+    };
   } catch (err) {
     if (cancellationSignal.aborted) throw err;
     const error = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };

@@ -50,3 +50,32 @@ export function retrySchedule(scale = 1): ScheduleRow[] {
 export function retryHorizonMs(scale = 1): number {
   return retrySchedule(scale)[MAX_ATTEMPTS - 1]!.offsetMs;
 }
+
+/**
+ * The contract's bound on the 25 waits together: 31 days (the schedule itself takes 30.56). A
+ * partner's Retry-After may push an attempt later than the schedule; the last attempt still comes
+ * no later than this bound after the first.
+ */
+export const SCHEDULE_BOUND_MS = 31 * 24 * 60 * 60 * 1000;
+
+/** The most a Retry-After may delay one attempt: 24 hours (whatever the schedule's scale). */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** The least wait between two attempts when Retry-After delays have used up the schedule's slack. */
+const MIN_WAIT_MS = 60_000;
+
+/**
+ * The wait after failed attempt `attempt`, `elapsedMs` after the first attempt was scheduled. The
+ * schedule's wait, or, when the endpoint asked for more (`askedMs`, Retry-After), what it asked,
+ * capped at MAX_RETRY_AFTER_MS. Either way no later than leaves every remaining attempt a minute
+ * (scaled) before SCHEDULE_BOUND_MS (scaled): while asks stay within the schedule's slack (10.5
+ * hours at scale 1) the schedule is kept; past it, the last waits shrink so that there are still
+ * 26 attempts within the bound.
+ */
+export function nextWaitMs(attempt: number, scale: number, elapsedMs: number, askedMs?: number): number {
+  const scheduled = scaledRetryWaitMs(attempt, scale);
+  const wanted = askedMs === undefined ? scheduled : Math.max(scheduled, Math.min(askedMs, MAX_RETRY_AFTER_MS));
+  const attemptsAfterNext = MAX_ATTEMPTS - 1 - attempt;
+  const latest = (SCHEDULE_BOUND_MS - attemptsAfterNext * MIN_WAIT_MS) * scale - elapsedMs;
+  return Math.max(1, Math.round(Math.min(wanted, latest)));
+}

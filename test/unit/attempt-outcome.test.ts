@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAttempt } from '../../activities/attempt-outcome';
-import { retryWaitMs } from '../../domain/schedule';
+import { judgeAttempt, retryAfterMs } from '../../activities/attempt-outcome';
+import { MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, retrySchedule, retryWaitMs, SCHEDULE_BOUND_MS } from '../../domain/schedule';
 
 const response = (status: number) => ({ kind: 'response' as const, status, bodySnippet: 'nope' });
 
@@ -31,5 +31,58 @@ describe('judging one delivery attempt', () => {
 
   it('scales the next delay by DELIVERY_BACKOFF_SCALE', () => {
     expect(judgeAttempt(response(500), 2, 0.001)).toMatchObject({ nextRetryDelayMs: 200 });
+  });
+});
+
+describe('Retry-After', () => {
+  const now = Date.parse('2026-11-30T12:00:00.000Z');
+  const HOUR = 3_600_000;
+  const asking = (status: number, retryAfter: string) => ({ kind: 'response' as const, status, bodySnippet: 'slow down', retryAfter });
+
+  it('reads seconds and HTTP dates, and ignores what is malformed, negative or past', () => {
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Mon, 30 Nov 2026 13:00:00 GMT', now)).toBe(HOUR);
+    for (const ignored of [undefined, '', '-5', '1.5', '10s', 'soon', 'Mon, 30 Nov 2026 11:00:00 GMT', '2026-11-30T13:00:00Z', 'Mon, 99 Nov 2026 13:00:00 GMT']) {
+      expect(retryAfterMs(ignored, now), String(ignored)).toBeUndefined();
+    }
+  });
+
+  it('delays the next attempt of a 429 or 503 to no sooner than asked, never sooner than the schedule', () => {
+    const early = { now, elapsedMs: 0 };
+    expect(judgeAttempt(asking(429, '3600'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: HOUR, detail: { retryAfterMs: HOUR }, message: expect.stringContaining('(Retry-After: 3600)') as string });
+    expect(judgeAttempt(asking(503, 'Mon, 30 Nov 2026 13:00:00 GMT'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: HOUR });
+    // Asking for less than the schedule's wait changes nothing.
+    expect(judgeAttempt(asking(503, '1'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: retryWaitMs(1) });
+    // Other statuses, a malformed value, or the last attempt: the schedule, as without the header.
+    expect(judgeAttempt(asking(500, '3600'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: retryWaitMs(1) });
+    expect(judgeAttempt(asking(429, 'later'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: retryWaitMs(1) });
+    expect(judgeAttempt(asking(429, '3600'), MAX_ATTEMPTS, 1, early)).toMatchObject({ nextRetryDelayMs: undefined });
+  });
+
+  it('caps an ask at 24 hours, and keeps the schedule while asks stay within its slack', () => {
+    expect(judgeAttempt(asking(429, String(7 * 24 * 3600)), 1, 1, { now, elapsedMs: 0 })).toMatchObject({ nextRetryDelayMs: MAX_RETRY_AFTER_MS });
+    // On schedule at attempt 20, no ask: the schedule's wait.
+    const rows = retrySchedule(1);
+    expect(judgeAttempt(response(500), 20, 1, { now, elapsedMs: rows[19]!.offsetMs })).toMatchObject({ nextRetryDelayMs: retryWaitMs(20) });
+    // Late by 10 hours of earlier asks: still the schedule's wait (the slack is 10.5 hours).
+    expect(judgeAttempt(response(500), 20, 1, { now, elapsedMs: rows[19]!.offsetMs + 10 * HOUR })).toMatchObject({ nextRetryDelayMs: retryWaitMs(20) });
+  });
+
+  it('keeps 26 attempts within 31 days however often the endpoint asks for a day: the last waits shrink', () => {
+    let elapsed = 0;
+    const waits: number[] = [];
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+      const verdict = judgeAttempt(asking(429, String(24 * 3600)), attempt, 1, { now, elapsedMs: elapsed });
+      if (verdict.delivered || verdict.nextRetryDelayMs === undefined) throw new Error('expected a retry');
+      waits.push(verdict.nextRetryDelayMs);
+      elapsed += verdict.nextRetryDelayMs;
+    }
+    expect(waits).toHaveLength(MAX_ATTEMPTS - 1);
+    // The early asks are honoured in full (a day, more than the schedule's waits)...
+    expect(waits.slice(0, 5)).toEqual(Array(5).fill(24 * HOUR));
+    // ...and the 26th attempt still comes within the bound, every wait at least a minute.
+    expect(elapsed).toBeLessThanOrEqual(SCHEDULE_BOUND_MS);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(60_000);
   });
 });
