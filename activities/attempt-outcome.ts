@@ -1,11 +1,11 @@
-import { MAX_ATTEMPTS, nextWaitMs, scaledRetryWaitMs } from '../domain/schedule';
+import { MAX_ATTEMPTS, nextWait, scaledRetryWaitMs, type RetryAfterLedger } from '../domain/schedule';
 
 /**
  * The one place that turns what an HTTP attempt produced into success, or a failure with its next
  * delay. Pure, so every rule of the contract has a unit test: any 2xx succeeds; every other
  * status (1xx, 3xx: redirects are not followed, 4xx, 5xx) and every error fails the attempt and
  * is retried on the polynomial schedule until the 26th attempt. A 429 or 503 with Retry-After
- * delays the next attempt to no sooner than asked (domain/schedule.ts: nextWaitMs).
+ * delays the next attempt to no sooner than asked (domain/schedule.ts: nextWait).
  */
 export type AttemptOutcome =
   /** `retryAfter`: the response's Retry-After header, as sent. */
@@ -23,14 +23,15 @@ export interface AttemptFailureDetail {
 
 export type AttemptVerdict =
   | { delivered: true; status: number }
-  | { delivered: false; message: string; detail: AttemptFailureDetail; nextRetryDelayMs: number | undefined };
+  /** `ledger`: what Retry-After asks cost so far, when this attempt changed it (for the next attempt). */
+  | { delivered: false; message: string; detail: AttemptFailureDetail; nextRetryDelayMs: number | undefined; ledger?: RetryAfterLedger };
 
 export const BODY_SNIPPET_BYTES = 1_024;
 
-/** When the attempt ran: for a Retry-After, its time, and the time since the first attempt was scheduled. */
+/** For a Retry-After: the attempt's time, and what earlier asks of this batch cost (domain/schedule.ts). */
 export interface AttemptClock {
   now: number;
-  elapsedMs: number;
+  ledger: RetryAfterLedger;
 }
 
 export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffScale: number, clock?: AttemptClock): AttemptVerdict {
@@ -40,14 +41,17 @@ export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffSc
   // A 429 or 503 may say when to come back (Retry-After): no sooner than that, within the bound.
   const askedMs = outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503) && clock ? retryAfterMs(outcome.retryAfter, clock.now) : undefined;
   const last = attempt >= MAX_ATTEMPTS;
-  const nextRetryDelayMs = last ? undefined : clock ? nextWaitMs(attempt, backoffScale, clock.elapsedMs, askedMs) : scaledRetryWaitMs(attempt, backoffScale);
+  const next = last || !clock ? undefined : nextWait(attempt, backoffScale, askedMs, clock.ledger);
+  const nextRetryDelayMs = last ? undefined : (next?.waitMs ?? scaledRetryWaitMs(attempt, backoffScale));
   const honoured = !last && askedMs !== undefined;
+  const ledger = next && (next.ledger.extraMs !== clock!.ledger.extraMs || next.ledger.repaidMs !== clock!.ledger.repaidMs) ? { ledger: next.ledger } : {};
   if (outcome.kind === 'response') {
     return {
       delivered: false,
       message: `attempt ${attempt}: HTTP ${outcome.status} from the endpoint${honoured ? ` (Retry-After: ${outcome.retryAfter!.trim()})` : ''}${snippetSuffix(outcome.bodySnippet)}`,
       detail: { attempt, status: outcome.status, bodySnippet: outcome.bodySnippet, ...(honoured ? { retryAfterMs: askedMs } : {}) },
       nextRetryDelayMs,
+      ...ledger,
     };
   }
   return {
@@ -55,6 +59,7 @@ export function judgeAttempt(outcome: AttemptOutcome, attempt: number, backoffSc
     message: `attempt ${attempt}: ${outcome.code}: ${outcome.message}`,
     detail: { attempt, errorCode: outcome.code },
     nextRetryDelayMs,
+    ...ledger,
   };
 }
 

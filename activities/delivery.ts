@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import { endpointSignal, type EndpointReport, type SubscriptionMemo } from '../workflows/messages';
-import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../domain/schedule';
+import { EMPTY_LEDGER, GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS, type RetryAfterLedger } from '../domain/schedule';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { endpointProblem, type EndpointPolicy } from '../domain/endpoint-policy';
 import { INITIAL_SIGNING, signatureHeaders, type SigningState } from '../domain/signing';
@@ -69,7 +69,9 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
         })
       : {};
     const startedAt = performance.now();
-    const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    // What Retry-After asks cost this batch so far rides on the heartbeat details from attempt to attempt.
+    const ledger = ledgerOf(context.info.heartbeatDetails);
+    const heartbeat = setInterval(() => context.heartbeat(ledger), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
     // The policy again at every attempt: a url saved under other settings, or an IP literal (which
     // skips the guarded DNS lookup), is refused here as a failed attempt.
@@ -87,8 +89,7 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     } finally {
       clearInterval(heartbeat);
     }
-    const now = Date.now();
-    const verdict = judgeAttempt(outcome, attempt, backoffScale, { now, elapsedMs: now - context.info.scheduledTimestampMs });
+    const verdict = judgeAttempt(outcome, attempt, backoffScale, { now: Date.now(), ledger });
     const seconds = (performance.now() - startedAt) / 1000;
     const status = outcome.kind === 'response' ? outcome.status : undefined;
     const ids = { batchId: input.batchId, partnerId: input.partnerId, subscriptionId: input.subscriptionId, attempt, status };
@@ -105,6 +106,8 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
     if (health && !health.failingSince && attempt >= GATE_AFTER_FAILED_ATTEMPTS && attempt < MAX_ATTEMPTS) {
       await reportEndpoint(input, { batchId: input.batchId, outcome: 'failing', at: attemptStartedAt, error: verdict.message });
     }
+    // The failure carries the last heartbeat's details to the next attempt.
+    if (verdict.ledger) context.heartbeat(verdict.ledger);
     throw ApplicationFailure.create({
       type: 'DeliveryAttemptFailed',
       message: verdict.message,
@@ -143,6 +146,11 @@ async function reportEndpoint(input: DeliverBatchInput, report: EndpointReport):
   } catch (err) {
     context.log.warn('could not report the endpoint to its subscription', { outcome: report.outcome, error: String(err) });
   }
+}
+
+function ledgerOf(details: unknown): RetryAfterLedger {
+  const ledger = details as Partial<RetryAfterLedger> | undefined;
+  return typeof ledger?.extraMs === 'number' && typeof ledger.repaidMs === 'number' ? { extraMs: ledger.extraMs, repaidMs: ledger.repaidMs } : EMPTY_LEDGER;
 }
 
 function subscriptionGone(attempt: number): ApplicationFailure {

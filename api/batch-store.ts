@@ -1,4 +1,5 @@
-import { WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { decodePayload } from '../codec/payload-codec';
@@ -8,7 +9,7 @@ import type { BatchMemo, DeliveryWorkflowInput, DeliveryWorkflowResult } from '.
 import type { deliveryWorkflow } from '../workflows/delivery';
 import { batchWorkflowId } from '../workflows/ids';
 import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
-import { conflict, notFound } from './problem';
+import { badRequest, conflict, notFound } from './problem';
 import { isGoneError } from './temporal-errors';
 
 export interface BatchSummary {
@@ -33,9 +34,9 @@ export interface BatchDetail extends BatchSummary {
 }
 
 type Failure = proto.temporal.api.failure.v1.IFailure;
-const { PendingActivityState } = proto.temporal.api.enums.v1;
+const { PendingActivityState, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
-/** How many batches a listing returns at most, newest first. */
+/** How many batches a page holds at most, and by default. */
 export const BATCH_LIST_LIMIT = 500;
 
 const STATUS_OF: Record<string, BatchStatus | undefined> = {
@@ -107,21 +108,45 @@ export class BatchStore {
     return detail;
   }
 
-  /** The subscription's batches, newest first (the latest run of each batch), optionally by status. */
-  async list(partnerId: string, subscriptionId: string, status?: BatchStatus): Promise<BatchSummary[]> {
+  /**
+   * One page of the subscription's batches, in the visibility store's order (pending ones first,
+   * then by when they ended, newest first), optionally by status. `cursor` is the previous page's
+   * `nextCursor`: Temporal's visibility page token. A redelivered batch is listed once, with the
+   * state of its latest run, so a page may hold fewer than `limit`.
+   */
+  async page(partnerId: string, subscriptionId: string, { status, limit = BATCH_LIST_LIMIT, cursor }: BatchPageOptions = {}): Promise<BatchPage> {
+    const statusCondition = status ? ` AND (${VISIBILITY_STATUSES[status].map((name) => `ExecutionStatus = '${name}'`).join(' OR ')})` : '';
     const query =
       `WorkflowType = 'deliveryWorkflow' AND ${partnerIdKey.name} = '${partnerId}'` +
-      ` AND ${subscriptionIdKey.name} = '${subscriptionId}'`;
-    const latestRun = new Map<string, WorkflowExecutionInfo>();
-    for await (const execution of this.client.workflow.list({ query })) {
-      const seen = latestRun.get(execution.workflowId);
-      if (!seen || seen.startTime < execution.startTime) latestRun.set(execution.workflowId, execution);
+      ` AND ${subscriptionIdKey.name} = '${subscriptionId}'${statusCondition}`;
+    const nextPageToken = cursor === undefined ? undefined : tokenOfCursor(cursor, query);
+    const response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.config.temporal.namespace, query, pageSize: limit, nextPageToken });
+    const batches: BatchSummary[] = [];
+    for (const raw of response.executions ?? []) {
+      const execution = await this.fromVisibility(raw);
+      // A failed run that was redelivered is not the batch's state any more: its latest run is.
+      if (STATUS_OF[execution.statusName] === 'failed' && (await this.isSuperseded(execution))) continue;
+      batches.push(summarize(execution, partnerId, subscriptionId));
     }
-    const batches = [...latestRun.values()].map((execution) => summarize(execution, partnerId, subscriptionId));
-    return batches
-      .filter((batch) => !status || batch.status === status)
-      .sort((a, b) => b.sequence - a.sequence || b.createdAt.localeCompare(a.createdAt))
-      .slice(0, BATCH_LIST_LIMIT);
+    const token = response.nextPageToken;
+    return { batches, nextCursor: token && token.length > 0 ? cursorOfToken(Buffer.from(token), query) : null };
+  }
+
+  private async fromVisibility(raw: proto.temporal.api.workflow.v1.IWorkflowExecutionInfo): Promise<VisibleExecution> {
+    const memoPayload = raw.memo?.fields?.batch;
+    return {
+      workflowId: raw.execution?.workflowId ?? '',
+      runId: raw.execution?.runId ?? '',
+      statusName: (WorkflowExecutionStatus[raw.status ?? 0] ?? '').replace('WORKFLOW_EXECUTION_STATUS_', ''),
+      memo: memoPayload ? { batch: await decodePayload<BatchMemo['batch']>(this.dataConverter, memoPayload) } : undefined,
+      startTime: timestampToDate(raw.startTime) ?? new Date(0),
+      closeTime: timestampToDate(raw.closeTime),
+    };
+  }
+
+  private async isSuperseded(execution: VisibleExecution): Promise<boolean> {
+    const latest = await this.client.workflow.getHandle(execution.workflowId).describe().catch(() => undefined);
+    return latest !== undefined && latest.runId !== execution.runId;
   }
 
   /** Starts a failed batch again: same input, so the same bytes and batch_id, and a fresh 26 attempts. */
@@ -173,9 +198,65 @@ export class BatchStore {
   }
 }
 
-function summarize(execution: WorkflowExecutionInfo, partnerId: string, subscriptionId: string): BatchSummary {
-  const memo = execution.memo as Partial<BatchMemo> | undefined;
-  const status = STATUS_OF[execution.status.name] ?? 'pending';
+/** What a listing needs of one execution, from a visibility record. */
+interface VisibleExecution {
+  workflowId: string;
+  runId: string;
+  statusName: string;
+  memo: Partial<BatchMemo> | undefined;
+  startTime: Date;
+  closeTime: Date | undefined;
+}
+
+export interface BatchPageOptions {
+  status?: BatchStatus;
+  /** At most this many batches (1 to 500). */
+  limit?: number;
+  /** Where the previous page ended: its `nextCursor`. */
+  cursor?: string;
+}
+
+export interface BatchPage {
+  batches: BatchSummary[];
+  /** The next page's cursor; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** The visibility statuses behind each batch status (docs/operations.md). */
+const VISIBILITY_STATUSES: Record<BatchStatus, string[]> = {
+  pending: ['Running'],
+  delivered: ['Completed'],
+  failed: ['Failed', 'Terminated', 'TimedOut', 'Canceled'],
+};
+
+/**
+ * A cursor is Temporal's page token, tagged with the listing it belongs to: a version byte and 8
+ * bytes of the query's SHA-256. The server answers a token it cannot read with a bare UNKNOWN
+ * error, so a cursor that is not one of ours, or belongs to another listing, is refused here (400).
+ */
+const CURSOR_VERSION = 1;
+function cursorOfToken(token: Buffer, query: string): string {
+  return Buffer.concat([Buffer.from([CURSOR_VERSION]), queryTag(query), token]).toString('base64url');
+}
+function tokenOfCursor(cursor: string, query: string): Buffer {
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length <= 9 || bytes[0] !== CURSOR_VERSION || !bytes.subarray(1, 9).equals(queryTag(query))) {
+    throw badRequest('cursor: not the nextCursor of this listing (same subscription and status)', [{ path: 'cursor', message: 'not the nextCursor of this listing' }]);
+  }
+  return bytes.subarray(9);
+}
+function queryTag(query: string): Buffer {
+  return createHash('sha256').update(query).digest().subarray(0, 8);
+}
+
+function timestampToDate(timestamp: proto.google.protobuf.ITimestamp | null | undefined): Date | undefined {
+  if (!timestamp?.seconds) return undefined;
+  return new Date(Number(timestamp.seconds) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6));
+}
+
+function summarize(execution: VisibleExecution, partnerId: string, subscriptionId: string): BatchSummary {
+  const memo = execution.memo;
+  const status = STATUS_OF[execution.statusName] ?? 'pending';
   return {
     batchId: execution.workflowId.replace(/^batch:/, ''),
     partnerId,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   batchIdSchema,
+  batchPageQuerySchema,
   batchStatusSchema,
   createEventTypeSchema,
   createSubscriptionSchema,
@@ -14,7 +15,7 @@ import {
 } from '../domain/schema';
 import type { EventTypeDefinition } from '../workflows/event-type';
 import type { SubscriptionView } from '../workflows/messages';
-import type { BatchDetail, BatchSummary } from './batch-store';
+import type { BatchDetail, BatchPage, BatchSummary } from './batch-store';
 import type { AcceptedEvent } from './services/event-ingest';
 import type { CreatedSubscription, RotatedSecret } from './services/subscriptions';
 import type { SubscriptionSummary } from './subscription-store';
@@ -76,6 +77,7 @@ export const batchSummarySchema = z.object({
   createdAt: isoTime,
   deliveredAt: isoTime.optional(),
 });
+export const batchPageSchema = z.object({ batches: z.array(batchSummarySchema), nextCursor: z.string().nullable() });
 export const batchSchema = batchSummarySchema.extend({
   attempts: z.int().min(0),
   lastError: z.string().optional(),
@@ -113,9 +115,10 @@ const described: [
   Same<z.infer<typeof subscriptionSummarySchema>, SubscriptionSummary>,
   Same<z.infer<typeof batchSummarySchema>, BatchSummary>,
   Same<z.infer<typeof batchSchema>, BatchDetail>,
+  Same<z.infer<typeof batchPageSchema>, BatchPage>,
   Same<z.infer<typeof eventTypeResponseSchema>, EventTypeDefinition>,
   Same<z.infer<typeof acceptedEventsSchema>['events'][number], AcceptedEvent>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 void described;
 
 // --- Operations --------------------------------------------------------------------------------
@@ -192,9 +195,10 @@ function operations(maxEventsLimit: number): Operation[] {
     },
     {
       method: 'get', path: '/v1/partners/{partnerId}/subscriptions/{id}/batches', operationId: 'listBatches', tag: 'Batches', auth: 'admin', temporal: true,
-      summary: "List a subscription's batches", description: 'Newest first, at most 500; the latest run of each batch.',
-      params: subscription, query: { status: batchStatusSchema.optional() },
-      responses: { 200: { description: 'The batches', schema: z.object({ batches: z.array(batchSummarySchema) }) } },
+      summary: "List a subscription's batches",
+      description: 'One page: pending batches first, then by when they ended, newest first; the latest run of each batch, so a page may hold fewer than `limit`. Pass `nextCursor` as `cursor` for the next page.',
+      params: subscription, query: batchPageQuerySchema.shape,
+      responses: { 200: { description: 'A page of batches', schema: batchPageSchema } },
     },
     {
       method: 'get', path: '/v1/batches/{batchId}', operationId: 'getBatch', tag: 'Batches', auth: 'admin', temporal: true,

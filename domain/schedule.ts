@@ -52,30 +52,56 @@ export function retryHorizonMs(scale = 1): number {
 }
 
 /**
- * The contract's bound on the 25 waits together: 31 days (the schedule itself takes 30.56). A
- * partner's Retry-After may push an attempt later than the schedule; the last attempt still comes
- * no later than this bound after the first.
+ * The contract's bound on the 25 waits together: 31 days. The schedule takes 30.56, which leaves
+ * 10.5 hours (at scale 1) for a partner's Retry-After to push attempts later.
  */
 export const SCHEDULE_BOUND_MS = 31 * 24 * 60 * 60 * 1000;
 
-/** The most a Retry-After may delay one attempt: 24 hours (whatever the schedule's scale). */
+/** The most a Retry-After may delay one attempt: 24 hours (scaled like every wait). */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** The least wait between two attempts when Retry-After delays have used up the schedule's slack. */
+/** The least wait between two attempts when later waits give back time an ask took (scaled). */
 const MIN_WAIT_MS = 60_000;
 
 /**
- * The wait after failed attempt `attempt`, `elapsedMs` after the first attempt was scheduled. The
- * schedule's wait, or, when the endpoint asked for more (`askedMs`, Retry-After), what it asked,
- * capped at MAX_RETRY_AFTER_MS. Either way no later than leaves every remaining attempt a minute
- * (scaled) before SCHEDULE_BOUND_MS (scaled): while asks stay within the schedule's slack (10.5
- * hours at scale 1) the schedule is kept; past it, the last waits shrink so that there are still
- * 26 attempts within the bound.
+ * What Retry-After asks have cost one batch so far, carried from attempt to attempt (in the
+ * activity's heartbeat details): time added beyond the schedule's waits, and time given back since
+ * by shortening later waits.
  */
-export function nextWaitMs(attempt: number, scale: number, elapsedMs: number, askedMs?: number): number {
+export interface RetryAfterLedger {
+  extraMs: number;
+  repaidMs: number;
+}
+
+export const EMPTY_LEDGER: RetryAfterLedger = { extraMs: 0, repaidMs: 0 };
+
+/**
+ * The wait after failed attempt `attempt` (1..25), all times scaled by `scale`:
+ * - an ask (`askedMs`, Retry-After) longer than the schedule's wait is honoured, capped at
+ *   MAX_RETRY_AFTER_MS and at what later waits could still give back even if every later attempt
+ *   asked for the cap too, so that 26 attempts always end within SCHEDULE_BOUND_MS;
+ * - otherwise the schedule's wait, shortened only while earlier asks have used more than the
+ *   schedule's slack (10.5 hours at scale 1), and never below what this attempt asked nor below a
+ *   minute.
+ */
+export function nextWait(attempt: number, scale: number, askedMs: number | undefined, ledger: RetryAfterLedger = EMPTY_LEDGER): { waitMs: number; ledger: RetryAfterLedger } {
   const scheduled = scaledRetryWaitMs(attempt, scale);
-  const wanted = askedMs === undefined ? scheduled : Math.max(scheduled, Math.min(askedMs, MAX_RETRY_AFTER_MS));
-  const attemptsAfterNext = MAX_ATTEMPTS - 1 - attempt;
-  const latest = (SCHEDULE_BOUND_MS - attemptsAfterNext * MIN_WAIT_MS) * scale - elapsedMs;
-  return Math.max(1, Math.round(Math.min(wanted, latest)));
+  const cap = MAX_RETRY_AFTER_MS * scale;
+  const slack = (SCHEDULE_BOUND_MS - retryHorizonMs(1)) * scale;
+  const minWait = Math.max(1, MIN_WAIT_MS * scale);
+  const asked = askedMs === undefined ? undefined : Math.min(askedMs, Math.max(cap, scheduled));
+  // Owed beyond the slack (negative: slack left).
+  const debt = ledger.extraMs - slack - ledger.repaidMs;
+  if (asked !== undefined && asked > scheduled) {
+    let capacityAfter = 0;
+    for (let later = attempt + 1; later < MAX_ATTEMPTS; later++) {
+      const wait = scaledRetryWaitMs(later, scale);
+      capacityAfter += Math.max(0, wait - Math.max(minWait, Math.min(cap, wait)));
+    }
+    const allowed = Math.max(0, Math.min(asked - scheduled, capacityAfter - debt));
+    return { waitMs: Math.round(scheduled + allowed), ledger: { ...ledger, extraMs: ledger.extraMs + allowed } };
+  }
+  const floor = Math.max(minWait, asked ?? 0);
+  const repay = Math.max(0, Math.min(debt, scheduled - floor));
+  return { waitMs: Math.max(1, Math.round(scheduled - repay)), ledger: { ...ledger, repaidMs: ledger.repaidMs + repay } };
 }

@@ -97,6 +97,14 @@ export type EventTypePatchInput = z.infer<typeof patchEventTypeSchema>;
 
 export const batchStatusSchema = z.enum(['pending', 'delivered', 'failed']);
 
+/** `?status=&limit=&cursor=` of a subscription's batches. */
+export const batchPageQuerySchema = z.object({
+  status: batchStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  /** The previous page's `nextCursor`, as given. */
+  cursor: z.string().min(1).max(4_096).regex(/^[A-Za-z0-9_-]+$/, 'a cursor is the nextCursor of a previous page').optional(),
+});
+
 export type EventInput = z.infer<typeof eventInputSchema>;
 export type BatchStatus = z.infer<typeof batchStatusSchema>;
 

@@ -48,6 +48,7 @@ fieldset.types { border: 0; padding: 0; margin: 0 0 1rem; } fieldset.types > leg
 .type-group { border: 1px solid var(--line); border-radius: .25rem; margin: .5rem 0; padding: .25rem .75rem; }
 .type-group > legend { font-weight: 600; padding: 0 .25rem; }
 .type { margin: .35rem 0; } .type details { margin-left: 1.6rem; } .type .hint { margin-left: 1.6rem; }
+.pager { display: flex; gap: 1.5rem; margin: .75rem 0; }
 pre.secret { font-size: 1rem; overflow-wrap: anywhere; white-space: pre-wrap; border: 1px solid var(--line); padding: .5rem; }
 .type pre { font-size: .8rem; overflow-x: auto; margin: .25rem 0; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }

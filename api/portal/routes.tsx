@@ -230,10 +230,20 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   }
 
   async function subscriptionPage(c: Context<Env>, subscription: SubscriptionView, values: FormValues, errors: FieldErrors, text?: string, status: 200 | 400 = 200) {
-    const recent = (await batches.list(subscription.partnerId, subscription.id)).slice(0, RECENT_BATCHES);
+    // Pages of batches: `page` is Temporal's page token (the API's cursor); `newer` the tokens of
+    // the pages before it, most recent last ('-' for the first page), so "Newer" can step back.
+    const cursor = cursorParam(c.req.query('page'));
+    const newerChain = (c.req.query('newer') ?? '').split(',').filter((item) => item === '-' || cursorParam(item));
+    const { batches: recent, nextCursor } = await batches.page(subscription.partnerId, subscription.id, { limit: RECENT_BATCHES, ...(cursor ? { cursor } : {}) });
     const detailed = await Promise.all(recent.map((batch) => batches.get(batch.batchId)));
+    const base = `/portal/subscriptions/${subscription.id}`;
+    const pageLink = (token: string | undefined, chain: string[]) => `${base}?${new URLSearchParams({ ...(token && token !== '-' ? { page: token } : {}), ...(chain.length > 0 ? { newer: chain.join(',') } : {}) }).toString()}#batches`;
+    const pager = {
+      ...(cursor ? { newer: pageLink(newerChain.at(-1), newerChain.slice(0, -1)) } : {}),
+      ...(nextCursor ? { older: pageLink(nextCursor, [...newerChain, cursor ?? '-']) } : {}),
+    };
     const body = (
-      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} catalog={await catalogChoice()} notice={text} />
+      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} catalog={await catalogChoice()} pager={pager} notice={text} />
     );
     return page(c, subscription.url, body, status);
   }
@@ -243,6 +253,11 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   }
 
   return portal;
+}
+
+/** A page token from a link, if it looks like one (the API's cursor alphabet). */
+function cursorParam(value: string | undefined): string | undefined {
+  return value && /^[A-Za-z0-9_-]{1,4096}$/.test(value) ? value : undefined;
 }
 
 function hostOf(origin: string): string | undefined {

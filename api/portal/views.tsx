@@ -283,6 +283,8 @@ export function SubscriptionPage(props: {
   errors: FieldErrors;
   maxEventsLimit: number;
   catalog: CatalogChoice;
+  /** Links to the newer and older pages of batches, where there are any. */
+  pager: { newer?: string; older?: string };
   notice?: string;
 }) {
   const { subscription: s, batches, csrf, notice } = props;
@@ -324,9 +326,9 @@ export function SubscriptionPage(props: {
         </div>
       </section>
       <section aria-labelledby="batches">
-        <h2 id="batches">Recent batches</h2>
+        <h2 id="batches">{props.pager.newer ? 'Older batches' : 'Recent batches'}</h2>
         {batches.length === 0 ? (
-          <p>No batches yet.</p>
+          <p>{props.pager.newer ? 'No more batches.' : 'No batches yet.'}</p>
         ) : (
           <div class="scroll">
             <table>
@@ -348,6 +350,12 @@ export function SubscriptionPage(props: {
               </tbody>
             </table>
           </div>
+        )}
+        {(props.pager.newer || props.pager.older) && (
+          <nav class="pager" aria-label="Batch pages">
+            {props.pager.newer && <a href={props.pager.newer} rel="prev">← Newer</a>}
+            {props.pager.older && <a href={props.pager.older} rel="next">Older →</a>}
+          </nav>
         )}
       </section>
       <section aria-labelledby="edit">

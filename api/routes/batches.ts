@@ -5,7 +5,7 @@ import type { BatchStore } from '../batch-store';
 import { pathParams } from '../validation';
 
 /** What the batch routes and Depo need from batches; tests give the routes an in-memory one. */
-export type BatchService = Pick<BatchStore, 'get' | 'list' | 'redeliver'>;
+export type BatchService = Pick<BatchStore, 'get' | 'page' | 'redeliver'>;
 
 /** `/v1/batches/:batchId`: admin only. */
 export function batchRoutes(batches: BatchService) {

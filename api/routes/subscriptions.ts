@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { z } from 'zod';
-import { batchStatusSchema, partnerIdSchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
+import { batchPageQuerySchema, partnerIdSchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
 import { requireAdmin, type AuthVariables } from '../auth';
 import type { SubscriptionService } from '../services/subscriptions';
 import type { CreateSubscriptionInput } from '../subscription-store';
@@ -44,7 +44,7 @@ export function subscriptionRoutes(subscriptions: SubscriptionService, schemas: 
     })
     .get('/:id/batches', one, async (c) => {
       const { partnerId, id } = c.req.valid('param');
-      const status = parseParam(batchStatusSchema.optional(), c.req.query('status'), 'status');
-      return c.json({ batches: await subscriptions.listBatches(partnerId, id, status) });
+      const { status, limit, cursor } = parseParam(batchPageQuerySchema, c.req.query(), 'query');
+      return c.json(await subscriptions.listBatches(partnerId, id, { status, limit, cursor }));
     });
 }

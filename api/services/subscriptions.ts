@@ -1,9 +1,9 @@
 import type { Config } from '../../domain/config';
 import { resolvedEndpointProblem, type Resolver } from '../../domain/endpoint-policy';
-import type { BatchStatus, SubscriptionConfigPatch } from '../../domain/schema';
+import type { SubscriptionConfigPatch } from '../../domain/schema';
 import { subscriptionSecret, type SigningState } from '../../domain/signing';
 import type { SubscriptionView } from '../../workflows/messages';
-import type { BatchStore, BatchSummary } from '../batch-store';
+import type { BatchPage, BatchPageOptions, BatchStore } from '../batch-store';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import { badRequest, conflict, ProblemError } from '../problem';
@@ -34,8 +34,8 @@ export interface SubscriptionService {
   update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView>;
   /** Answers once the pending events are cut into a last batch. */
   delete(partnerId: string, id: string): Promise<void>;
-  /** Newest first. A deleted subscription's batches stay listable while it has any. */
-  listBatches(partnerId: string, id: string, status?: BatchStatus): Promise<BatchSummary[]>;
+  /** One page of its batches (api/batch-store.ts). A deleted subscription's batches stay listable while it has any. */
+  listBatches(partnerId: string, id: string, options?: BatchPageOptions): Promise<BatchPage>;
 }
 
 /**
@@ -46,7 +46,7 @@ export class Subscriptions implements SubscriptionService {
   constructor(
     private readonly store: SubscriptionStore,
     private readonly router: EventRouter,
-    private readonly batches: Pick<BatchStore, 'list'>,
+    private readonly batches: Pick<BatchStore, 'page'>,
     private readonly catalog: Pick<EventCatalog, 'unsubscribable' | 'unknownTypes'>,
     private readonly policy: Config['delivery'],
     /** WEBHOOK_SIGNING_KEY: what subscriptions' signing secrets are derived from. */
@@ -96,12 +96,12 @@ export class Subscriptions implements SubscriptionService {
     this.router.noteRemoved(partnerId, id);
   }
 
-  async listBatches(partnerId: string, id: string, status?: BatchStatus): Promise<BatchSummary[]> {
+  async listBatches(partnerId: string, id: string, options: BatchPageOptions = {}): Promise<BatchPage> {
     await this.store.get(partnerId, id).catch(async (err: unknown) => {
       if (!(err instanceof ProblemError && err.status === 404)) throw err;
-      if ((await this.batches.list(partnerId, id)).length === 0) throw err;
+      if ((await this.batches.page(partnerId, id, { limit: 1 })).batches.length === 0) throw err;
     });
-    return this.batches.list(partnerId, id, status);
+    return this.batches.page(partnerId, id, options);
   }
 
   /** With UNKNOWN_EVENT_TYPES=refuse, new types must be in the catalog and not archived. */

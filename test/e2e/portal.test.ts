@@ -171,6 +171,35 @@ describe('Depo, the partner portal', () => {
     await page.close();
   });
 
+  it('pages through batches, ten at a time, older and newer', async () => {
+    const created = await admin('POST', '/v1/partners/depo-a/subscriptions', { url: receiver.url('/depo-pages'), eventTypes: ['page.turned'], batching: { windowMs: 1000, maxEvents: 1 } });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    expect((await admin('POST', '/v1/partners/depo-a/events', Array.from({ length: 12 }, (_, n) => ({ type: 'page.turned', data: { n } })))).status).toBe(202);
+    await eventually(async () => {
+      const listed = await admin('GET', `/v1/partners/depo-a/subscriptions/${id}/batches?status=delivered`);
+      return listed.json.batches.length === 12 ? true : undefined;
+    }, 30_000, '12 delivered batches listed');
+
+    const page = await browser.newPage();
+    await signIn(page, 'depo-a');
+    await page.goto(`${base}/portal/subscriptions/${id}`);
+    const rows = page.locator('tr[data-batch-id]');
+    expect(await rows.count()).toBe(10);
+    const first = await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-batch-id')));
+    expect(await page.getByRole('link', { name: '← Newer' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Older →' }).click();
+    await page.getByRole('heading', { name: 'Older batches' }).waitFor();
+    const second = await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-batch-id')));
+    expect(second).toHaveLength(2);
+    expect(new Set([...first, ...second]).size).toBe(12);
+    expect(await page.getByRole('link', { name: 'Older →' }).count()).toBe(0);
+    await page.getByRole('link', { name: '← Newer' }).click();
+    await page.getByRole('heading', { name: 'Recent batches' }).waitFor();
+    expect(await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-batch-id')))).toEqual(first);
+    await page.close();
+  });
+
   it("shows a failing endpoint's attempts and error, then redelivers the failed batch", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'depo-a');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodePayload } from '../../codec/payload-codec';
 import { useServerSuite, type ServerSuite } from '../support/suite';
 import { eventually } from '../support/temporal';
 
@@ -60,5 +61,24 @@ describe('Retry-After', () => {
       const [first, second] = await eventually(() => (attemptsAt(path).length >= 2 ? attemptsAt(path) : undefined), 20_000, `the retry at ${path}`);
       expect(second!.receivedAt - first!.receivedAt, path).toBeLessThan(2_000);
     }
+  });
+
+  it("carries what the asks cost from attempt to attempt, in the activity's heartbeat details", async () => {
+    // A Retry-After of 1 s, under this scale's cap (24 h × 0.0001 = 8.64 s): honoured in full.
+    s.receiver.responder = (request) => (request.path === '/always' ? { status: 429, headers: { 'retry-after': '1' } } : 200);
+    const id = await subscribeAndPost('/always');
+    await eventually(() => (attemptsAt('/always').length >= 3 ? true : undefined), 30_000, 'three attempts');
+    const listed = (await s.api('GET', `/v1/partners/retry-after/subscriptions/${id}/batches`)).json.batches as { batchId: string }[];
+    const description = await s.env.client.workflow.getHandle(`batch:${listed[0]!.batchId}`).describe();
+    const pending = description.raw.pendingActivities?.[0];
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    expect(payload).toBeDefined();
+    const ledger = await decodePayload<{ extraMs: number; repaidMs: number }>(s.config.temporal.dataConverter, payload!);
+    // Each of the (at least) two answered attempts added about 1 s beyond its scheduled wait.
+    expect(ledger.extraMs).toBeGreaterThan(1_900);
+    expect(ledger.repaidMs).toBe(0);
+    const [first, second, third] = attemptsAt('/always');
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1_000);
+    expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(1_000);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeAttempt, retryAfterMs } from '../../activities/attempt-outcome';
-import { MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, retrySchedule, retryWaitMs, SCHEDULE_BOUND_MS } from '../../domain/schedule';
+import { EMPTY_LEDGER, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, retrySchedule, retryWaitMs, SCHEDULE_BOUND_MS } from '../../domain/schedule';
 
 const response = (status: number) => ({ kind: 'response' as const, status, bodySnippet: 'nope' });
 
@@ -49,8 +49,13 @@ describe('Retry-After', () => {
   });
 
   it('delays the next attempt of a 429 or 503 to no sooner than asked, never sooner than the schedule', () => {
-    const early = { now, elapsedMs: 0 };
-    expect(judgeAttempt(asking(429, '3600'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: HOUR, detail: { retryAfterMs: HOUR }, message: expect.stringContaining('(Retry-After: 3600)') as string });
+    const early = { now, ledger: EMPTY_LEDGER };
+    expect(judgeAttempt(asking(429, '3600'), 1, 1, early)).toMatchObject({
+      nextRetryDelayMs: HOUR,
+      detail: { retryAfterMs: HOUR },
+      message: expect.stringContaining('(Retry-After: 3600)') as string,
+      ledger: { extraMs: HOUR - retryWaitMs(1), repaidMs: 0 },
+    });
     expect(judgeAttempt(asking(503, 'Mon, 30 Nov 2026 13:00:00 GMT'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: HOUR });
     // Asking for less than the schedule's wait changes nothing.
     expect(judgeAttempt(asking(503, '1'), 1, 1, early)).toMatchObject({ nextRetryDelayMs: retryWaitMs(1) });
@@ -60,21 +65,27 @@ describe('Retry-After', () => {
     expect(judgeAttempt(asking(429, '3600'), MAX_ATTEMPTS, 1, early)).toMatchObject({ nextRetryDelayMs: undefined });
   });
 
-  it('caps an ask at 24 hours, and keeps the schedule while asks stay within its slack', () => {
-    expect(judgeAttempt(asking(429, String(7 * 24 * 3600)), 1, 1, { now, elapsedMs: 0 })).toMatchObject({ nextRetryDelayMs: MAX_RETRY_AFTER_MS });
-    // On schedule at attempt 20, no ask: the schedule's wait.
-    const rows = retrySchedule(1);
-    expect(judgeAttempt(response(500), 20, 1, { now, elapsedMs: rows[19]!.offsetMs })).toMatchObject({ nextRetryDelayMs: retryWaitMs(20) });
-    // Late by 10 hours of earlier asks: still the schedule's wait (the slack is 10.5 hours).
-    expect(judgeAttempt(response(500), 20, 1, { now, elapsedMs: rows[19]!.offsetMs + 10 * HOUR })).toMatchObject({ nextRetryDelayMs: retryWaitMs(20) });
+  it('caps an ask at 24 hours, and keeps the schedule while asks stay within its 10.5 hours of slack', () => {
+    expect(judgeAttempt(asking(429, String(7 * 24 * 3600)), 1, 1, { now, ledger: EMPTY_LEDGER })).toMatchObject({ nextRetryDelayMs: MAX_RETRY_AFTER_MS });
+    // Ten hours of asks so far: later waits are the schedule's.
+    expect(judgeAttempt(response(500), 20, 1, { now, ledger: { extraMs: 10 * HOUR, repaidMs: 0 } })).toMatchObject({ nextRetryDelayMs: retryWaitMs(20) });
+    // Eleven: the next wait gives back what is beyond the slack.
+    const slack = SCHEDULE_BOUND_MS - retrySchedule(1)[MAX_ATTEMPTS - 1]!.offsetMs;
+    expect(judgeAttempt(response(500), 20, 1, { now, ledger: { extraMs: 11 * HOUR, repaidMs: 0 } })).toMatchObject({
+      nextRetryDelayMs: retryWaitMs(20) - (11 * HOUR - slack),
+      ledger: { extraMs: 11 * HOUR, repaidMs: 11 * HOUR - slack },
+    });
   });
 
   it('keeps 26 attempts within 31 days however often the endpoint asks for a day: the last waits shrink', () => {
     let elapsed = 0;
+    let ledger = EMPTY_LEDGER;
     const waits: number[] = [];
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
-      const verdict = judgeAttempt(asking(429, String(24 * 3600)), attempt, 1, { now, elapsedMs: elapsed });
+      // The endpoint asks for a day on the first five attempts, then fails without asking.
+      const verdict = judgeAttempt(attempt <= 5 ? asking(429, String(24 * 3600)) : response(500), attempt, 1, { now, ledger });
       if (verdict.delivered || verdict.nextRetryDelayMs === undefined) throw new Error('expected a retry');
+      ledger = verdict.ledger ?? ledger;
       waits.push(verdict.nextRetryDelayMs);
       elapsed += verdict.nextRetryDelayMs;
     }
@@ -84,5 +95,24 @@ describe('Retry-After', () => {
     // ...and the 26th attempt still comes within the bound, every wait at least a minute.
     expect(elapsed).toBeLessThanOrEqual(SCHEDULE_BOUND_MS);
     expect(Math.min(...waits)).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe('Retry-After asked at every attempt', () => {
+  it('never lets 26 attempts run past 31 days, never waits less than asked (up to a day) or a minute', () => {
+    for (const ask of [600, 3600, 86_400]) {
+      let elapsed = 0;
+      let ledger = EMPTY_LEDGER;
+      for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+        const verdict = judgeAttempt({ kind: 'response', status: 503, bodySnippet: '', retryAfter: String(ask) }, attempt, 1, { now: 0, ledger });
+        if (verdict.delivered || verdict.nextRetryDelayMs === undefined) throw new Error('expected a retry');
+        // Never sooner than asked (the cap: a day), never below a minute.
+        expect(verdict.nextRetryDelayMs, `ask ${ask}, attempt ${attempt}`).toBeGreaterThanOrEqual(Math.min(ask * 1000, MAX_RETRY_AFTER_MS));
+        expect(verdict.nextRetryDelayMs).toBeGreaterThanOrEqual(60_000);
+        ledger = verdict.ledger ?? ledger;
+        elapsed += verdict.nextRetryDelayMs;
+      }
+      expect(elapsed, `ask ${ask}`).toBeLessThanOrEqual(SCHEDULE_BOUND_MS);
+    }
   });
 });

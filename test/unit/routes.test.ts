@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRoutes, type Services } from '../../api/app';
-import type { BatchDetail, BatchSummary } from '../../api/batch-store';
+import type { BatchDetail, BatchPageOptions, BatchSummary } from '../../api/batch-store';
 import { ApiMetrics } from '../../api/observability';
 import { PortalKeys } from '../../api/portal/session';
 import { notFound } from '../../api/problem';
@@ -84,10 +84,10 @@ function fakeServices() {
         find(partnerId, id);
         views.delete(id);
       },
-      async listBatches(partnerId: string, id: string, status?: string) {
-        calls.push(`batches ${partnerId} ${id} ${status ?? 'any'}`);
+      async listBatches(partnerId: string, id: string, options?: BatchPageOptions) {
+        calls.push(`batches ${partnerId} ${id} ${options?.status ?? 'any'} ${options?.limit ?? '-'} ${options?.cursor ?? '-'}`);
         find(partnerId, id);
-        return [] as BatchSummary[];
+        return { batches: [] as BatchSummary[], nextCursor: options?.cursor ? null : 'next-page' };
       },
     },
     ingest: {
@@ -127,8 +127,8 @@ function fakeServices() {
         if (batchId !== batch.batchId) throw notFound(`there is no batch ${batchId}`);
         return batch;
       },
-      async list() {
-        return [];
+      async page() {
+        return { batches: [], nextCursor: null };
       },
       async redeliver(batchId: string) {
         calls.push(`redeliver ${batchId}`);
@@ -230,12 +230,15 @@ describe('the API routes', () => {
     expect((await call('GET', `/v1/partners/acme/subscriptions/${id}`)).json).toMatchObject({ id });
     expect((await call('GET', '/v1/partners/acme/subscriptions')).json).toMatchObject({ subscriptions: [{ id }] });
     expect(await call('PATCH', `/v1/partners/acme/subscriptions/${id}`, { body: { enabled: false } })).toMatchObject({ status: 200, json: { enabled: false } });
-    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?status=failed`)).toMatchObject({ status: 200, json: { batches: [] } });
-    expect((await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?status=lost`)).status).toBe(400);
+    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?status=failed`)).toMatchObject({ status: 200, json: { batches: [], nextCursor: 'next-page' } });
+    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?limit=20&cursor=next-page`)).toMatchObject({ status: 200, json: { nextCursor: null } });
+    for (const bad of ['status=lost', 'limit=0', 'limit=501', 'limit=ten', 'cursor=%2F%2F']) {
+      expect((await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?${bad}`)).status, bad).toBe(400);
+    }
     expect(await call('DELETE', `/v1/partners/acme/subscriptions/${id}`)).toMatchObject({ status: 204, json: undefined });
     const gone = await call('GET', `/v1/partners/acme/subscriptions/${id}`);
     expect(gone).toMatchObject({ status: 404, type: 'application/problem+json', json: { detail: `partner acme has no subscription ${id}` } });
-    expect(calls).toEqual(['create acme', `rotate acme ${id}`, `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed`, `delete acme ${id}`, `get acme ${id}`]);
+    expect(calls).toEqual(['create acme', `rotate acme ${id}`, `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed - -`, `batches acme ${id} any 20 next-page`, `delete acme ${id}`, `get acme ${id}`]);
   });
 
   it('refuses a bad body with 400 naming the fields, and never calls the service', async () => {
