@@ -1,6 +1,7 @@
 import type { Config } from '../domain/config';
 import type { Resolver } from '../domain/endpoint-policy';
 import { createDeliveryActivities, type AttemptRecorder } from './delivery';
+import { createRecoveryActivities } from './recovery';
 import { DeliveryAgent, DEFAULT_TIMEOUTS, type AttemptTimeouts } from './http-agent';
 
 export interface ActivityOptions {
@@ -12,7 +13,11 @@ export interface ActivityOptions {
 /** All activities of the worker, built from its configuration (the only place with I/O). */
 export function createActivities(config: Config, { timeouts = DEFAULT_TIMEOUTS, resolver, metrics }: ActivityOptions = {}) {
   const agent = new DeliveryAgent({ delivery: config.delivery, timeouts, resolver, log: (message) => console.warn(message) });
-  return createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale, metrics, signingKey: config.signing.key });
+  return {
+    ...createDeliveryActivities({ agent, policy: config.delivery, backoffScale: config.delivery.backoffScale, metrics, signingKey: config.signing.key }),
+    ...createRecoveryActivities(config),
+  };
 }
 
 export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
+export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;

@@ -27,6 +27,7 @@ import { subscriptionRoutes } from './routes/subscriptions';
 import { EventIngest, type EventIngestService } from './services/event-ingest';
 import { EventTypes, type EventTypeService } from './services/event-types';
 import { Subscriptions, type SubscriptionService } from './services/subscriptions';
+import { RecoveryStore } from './recovery-store';
 import { SubscriptionStore } from './subscription-store';
 import { isUnavailableError } from './temporal-errors';
 
@@ -66,7 +67,7 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
     Date.now,
     (err) => logJson('warn', 'event-type catalog refresh failed; checking with the previous one', { error: String(err) }),
   );
-  const subscriptions = new Subscriptions(store, router, batches, catalog, config.delivery, config.signing.key, resolver);
+  const subscriptions = new Subscriptions(store, router, batches, new RecoveryStore(client, config), catalog, config.delivery, config.signing.key, resolver);
   metrics.watchBatches(async (query) => (await client.workflow.count(query)).count);
   return createRoutes({
     services: {

@@ -11,10 +11,12 @@ import {
   partnerIdSchema,
   patchEventTypeSchema,
   patchSubscriptionSchema,
+  recoverySchema,
   subscriptionIdSchema,
 } from '../domain/schema';
 import type { EventTypeDefinition } from '../workflows/event-type';
 import type { SubscriptionView } from '../workflows/messages';
+import type { RecoveryProgress } from '../workflows/recovery';
 import type { BatchDetail, BatchPage, BatchSummary } from './batch-store';
 import type { AcceptedEvent } from './services/event-ingest';
 import type { CreatedSubscription, RotatedSecret } from './services/subscriptions';
@@ -77,6 +79,18 @@ export const batchSummarySchema = z.object({
   createdAt: isoTime,
   deliveredAt: isoTime.optional(),
 });
+export const recoveryProgressSchema = z.object({
+  status: z.enum(['finding', 'redelivering', 'waiting', 'done']),
+  since: isoTime,
+  until: isoTime,
+  found: z.int().min(0),
+  redelivered: z.int().min(0),
+  skipped: z.int().min(0),
+  delivered: z.int().min(0),
+  failedAgain: z.int().min(0),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+});
 export const batchPageSchema = z.object({ batches: z.array(batchSummarySchema), nextCursor: z.string().nullable() });
 export const batchSchema = batchSummarySchema.extend({
   attempts: z.int().min(0),
@@ -116,9 +130,10 @@ const described: [
   Same<z.infer<typeof batchSummarySchema>, BatchSummary>,
   Same<z.infer<typeof batchSchema>, BatchDetail>,
   Same<z.infer<typeof batchPageSchema>, BatchPage>,
+  Same<z.infer<typeof recoveryProgressSchema>, RecoveryProgress>,
   Same<z.infer<typeof eventTypeResponseSchema>, EventTypeDefinition>,
   Same<z.infer<typeof acceptedEventsSchema>['events'][number], AcceptedEvent>,
-] = [true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true];
 void described;
 
 // --- Operations --------------------------------------------------------------------------------
@@ -168,6 +183,19 @@ function operations(maxEventsLimit: number): Operation[] {
       summary: 'Rotate the signing secret', description: 'Makes a new secret, shown once; the previous one keeps signing beside it (a second signature) for 24 hours.',
       params: subscription,
       responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema }, 409: { description: 'Signing is not configured (WEBHOOK_SIGNING_KEY)' } },
+    },
+    {
+      method: 'post', path: '/v1/partners/{partnerId}/subscriptions/{id}/recover', operationId: 'recoverFailedBatches', tag: 'Batches', auth: 'admin', temporal: true,
+      summary: 'Redeliver the failed batches of a time range',
+      description: 'Every failed batch cut from `since` to `until` (default: now), oldest first, 5 a second, each with a fresh 26 attempts; one durable recovery per subscription at a time.',
+      params: subscription, body: recoverySchema,
+      responses: { 202: { description: 'Started', schema: recoveryProgressSchema }, 409: { description: 'A recovery of this subscription is running' } },
+    },
+    {
+      method: 'get', path: '/v1/partners/{partnerId}/subscriptions/{id}/recover', operationId: 'getRecovery', tag: 'Batches', auth: 'admin', temporal: true,
+      summary: "The latest recovery's progress", description: 'Batches found, redelivered, skipped, and how the redelivered ones ended so far.',
+      params: subscription,
+      responses: { 200: { description: 'Its progress', schema: recoveryProgressSchema } },
     },
     {
       method: 'get', path: '/v1/partners/{partnerId}/subscriptions', operationId: 'listSubscriptions', tag: 'Subscriptions', auth: 'admin', temporal: true,

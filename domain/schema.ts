@@ -97,6 +97,14 @@ export type EventTypePatchInput = z.infer<typeof patchEventTypeSchema>;
 
 export const batchStatusSchema = z.enum(['pending', 'delivered', 'failed']);
 
+/** A bulk recovery: the failed batches cut in [since, until] (until defaults to now). */
+export const recoverySchema = z
+  .strictObject({
+    since: z.iso.datetime({ offset: true }),
+    until: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((range) => !range.until || Date.parse(range.since) < Date.parse(range.until), { message: 'since must be before until', path: ['since'] });
+
 /** `?status=&limit=&cursor=` of a subscription's batches. */
 export const batchPageQuerySchema = z.object({
   status: batchStatusSchema.optional(),

@@ -14,3 +14,8 @@ export function batchWorkflowId(batchId: string): string {
 export function eventTypeWorkflowId(name: string): string {
   return `event-type:${name}`;
 }
+
+/** A subscription's bulk recovery: one at a time per subscription. */
+export function recoveryWorkflowId(partnerId: string, subscriptionId: string): string {
+  return `recovery:${partnerId}:${subscriptionId}`;
+}

@@ -2,3 +2,4 @@
 export { subscriptionWorkflow } from './subscription';
 export { deliveryWorkflow } from './delivery';
 export { eventTypeWorkflow } from './event-type';
+export { recoveryWorkflow } from './recovery';

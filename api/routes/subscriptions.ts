@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { z } from 'zod';
-import { batchPageQuerySchema, partnerIdSchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
+import { batchPageQuerySchema, partnerIdSchema, recoverySchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
 import { requireAdmin, type AuthVariables } from '../auth';
 import type { SubscriptionService } from '../services/subscriptions';
 import type { CreateSubscriptionInput } from '../subscription-store';
@@ -36,6 +36,14 @@ export function subscriptionRoutes(subscriptions: SubscriptionService, schemas: 
     .post('/:id/rotate-secret', one, async (c) => {
       const { partnerId, id } = c.req.valid('param');
       return c.json(await subscriptions.rotateSecret(partnerId, id));
+    })
+    .post('/:id/recover', one, async (c) => {
+      const { partnerId, id } = c.req.valid('param');
+      return c.json(await subscriptions.recover(partnerId, id, await parseJsonBody(c, recoverySchema)), 202);
+    })
+    .get('/:id/recover', one, async (c) => {
+      const { partnerId, id } = c.req.valid('param');
+      return c.json(await subscriptions.recovery(partnerId, id));
     })
     .delete('/:id', one, async (c) => {
       const { partnerId, id } = c.req.valid('param');

@@ -4,6 +4,8 @@ import type { SubscriptionConfigPatch } from '../../domain/schema';
 import { subscriptionSecret, type SigningState } from '../../domain/signing';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { BatchPage, BatchPageOptions, BatchStore } from '../batch-store';
+import type { RecoveryStore } from '../recovery-store';
+import type { RecoveryProgress } from '../../workflows/recovery';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import { badRequest, conflict, ProblemError } from '../problem';
@@ -34,6 +36,14 @@ export interface SubscriptionService {
   update(partnerId: string, id: string, patch: SubscriptionConfigPatch): Promise<SubscriptionView>;
   /** Answers once the pending events are cut into a last batch. */
   delete(partnerId: string, id: string): Promise<void>;
+  /**
+   * Starts redelivering every failed batch cut in [since, until] (until: now), oldest first, as one
+   * durable recovery (workflows/recovery.ts). 400 for a range reversed or in the future, 409 while
+   * one runs.
+   */
+  recover(partnerId: string, id: string, range: { since: string; until?: string }): Promise<RecoveryProgress>;
+  /** The latest recovery's progress; 404 if there never was one. */
+  recovery(partnerId: string, id: string): Promise<RecoveryProgress>;
   /** One page of its batches (api/batch-store.ts). A deleted subscription's batches stay listable while it has any. */
   listBatches(partnerId: string, id: string, options?: BatchPageOptions): Promise<BatchPage>;
 }
@@ -47,6 +57,7 @@ export class Subscriptions implements SubscriptionService {
     private readonly store: SubscriptionStore,
     private readonly router: EventRouter,
     private readonly batches: Pick<BatchStore, 'page'>,
+    private readonly recoveries: Pick<RecoveryStore, 'start' | 'progress'>,
     private readonly catalog: Pick<EventCatalog, 'unsubscribable' | 'unknownTypes'>,
     private readonly policy: Config['delivery'],
     /** WEBHOOK_SIGNING_KEY: what subscriptions' signing secrets are derived from. */
@@ -94,6 +105,21 @@ export class Subscriptions implements SubscriptionService {
   async delete(partnerId: string, id: string): Promise<void> {
     await this.store.delete(partnerId, id);
     this.router.noteRemoved(partnerId, id);
+  }
+
+  async recover(partnerId: string, id: string, range: { since: string; until?: string }): Promise<RecoveryProgress> {
+    const now = Date.now();
+    const since = new Date(range.since);
+    const until = range.until ? new Date(range.until) : new Date(now);
+    // A minute of grace for clocks that disagree.
+    if (since.getTime() > now + 60_000 || until.getTime() > now + 60_000) throw badRequest('the range is in the future: only batches already cut can have failed', [{ path: 'body.until', message: 'in the future' }]);
+    if (since >= until) throw badRequest('since must be before until', [{ path: 'body.since', message: 'since must be before until' }]);
+    await this.store.get(partnerId, id);
+    return this.recoveries.start(partnerId, id, since.toISOString(), until.toISOString());
+  }
+
+  recovery(partnerId: string, id: string): Promise<RecoveryProgress> {
+    return this.recoveries.progress(partnerId, id);
   }
 
   async listBatches(partnerId: string, id: string, options: BatchPageOptions = {}): Promise<BatchPage> {

@@ -18,6 +18,8 @@ import type { SubscriptionView } from '../../workflows/messages';
 const ADMIN = 'admin-token-0123456789abcdef';
 const PRODUCER = 'producer-token-0123456789abcdef';
 
+const recovery = { status: 'finding' as const, since: '2026-11-01T00:00:00.000Z', until: '2026-11-02T00:00:00.000Z', found: 0, redelivered: 0, skipped: 0, delivered: 0, failedAgain: 0, startedAt: '2026-11-30T00:00:00.000Z', finishedAt: null };
+
 /** In-memory services that record every call the routes make. */
 function fakeServices() {
   const calls: string[] = [];
@@ -83,6 +85,15 @@ function fakeServices() {
         calls.push(`delete ${partnerId} ${id}`);
         find(partnerId, id);
         views.delete(id);
+      },
+      async recover(partnerId: string, id: string, range: { since: string; until?: string }) {
+        calls.push(`recover ${partnerId} ${id} ${range.since} ${range.until ?? 'now'}`);
+        find(partnerId, id);
+        return { ...recovery, since: range.since, until: range.until ?? 'now' };
+      },
+      async recovery(partnerId: string, id: string) {
+        find(partnerId, id);
+        return recovery;
       },
       async listBatches(partnerId: string, id: string, options?: BatchPageOptions) {
         calls.push(`batches ${partnerId} ${id} ${options?.status ?? 'any'} ${options?.limit ?? '-'} ${options?.cursor ?? '-'}`);
@@ -187,6 +198,8 @@ describe('the API routes', () => {
       ['DELETE', `/v1/partners/acme/subscriptions/${id}`],
       ['GET', `/v1/partners/acme/subscriptions/${id}/batches`],
       ['POST', `/v1/partners/acme/subscriptions/${id}/rotate-secret`],
+      ['POST', `/v1/partners/acme/subscriptions/${id}/recover`],
+      ['GET', `/v1/partners/acme/subscriptions/${id}/recover`],
       ['POST', '/v1/partners/acme/portal-links'],
       ['GET', `/v1/batches/${batch.batchId}`],
       ['POST', `/v1/batches/${batch.batchId}/redeliver`],
@@ -235,10 +248,15 @@ describe('the API routes', () => {
     for (const bad of ['status=lost', 'limit=0', 'limit=501', 'limit=ten', 'cursor=%2F%2F']) {
       expect((await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?${bad}`)).status, bad).toBe(400);
     }
+    expect(await call('POST', `/v1/partners/acme/subscriptions/${id}/recover`, { body: { since: '2026-11-01T00:00:00Z' } })).toMatchObject({ status: 202, json: { status: 'finding', since: '2026-11-01T00:00:00Z' } });
+    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/recover`)).toMatchObject({ status: 200, json: { found: 0 } });
+    for (const body of [{}, { since: 'yesterday' }, { since: '2026-11-02T00:00:00Z', until: '2026-11-01T00:00:00Z' }, { since: '2026-11-01T00:00:00Z', extra: 1 }]) {
+      expect((await call('POST', `/v1/partners/acme/subscriptions/${id}/recover`, { body })).status, JSON.stringify(body)).toBe(400);
+    }
     expect(await call('DELETE', `/v1/partners/acme/subscriptions/${id}`)).toMatchObject({ status: 204, json: undefined });
     const gone = await call('GET', `/v1/partners/acme/subscriptions/${id}`);
     expect(gone).toMatchObject({ status: 404, type: 'application/problem+json', json: { detail: `partner acme has no subscription ${id}` } });
-    expect(calls).toEqual(['create acme', `rotate acme ${id}`, `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed - -`, `batches acme ${id} any 20 next-page`, `delete acme ${id}`, `get acme ${id}`]);
+    expect(calls).toEqual(['create acme', `rotate acme ${id}`, `get acme ${id}`, 'list acme', `update acme ${id}`, `batches acme ${id} failed - -`, `batches acme ${id} any 20 next-page`, `recover acme ${id} 2026-11-01T00:00:00Z now`, `delete acme ${id}`, `get acme ${id}`]);
   });
 
   it('refuses a bad body with 400 naming the fields, and never calls the service', async () => {
