@@ -47,6 +47,7 @@ const NOTICES: Record<string, string> = {
   enabled: 'Enabled: held batches are being sent.',
   disabled: 'Disabled: new events are not sent to this endpoint.',
   redelivered: 'Redelivery started: a fresh 26 attempts with the same bytes.',
+  'recovery-started': 'Recovery started: the failed batches of that time go out again, oldest first.',
 };
 
 export function createPortal(deps: PortalDeps): Hono<Env> {
@@ -188,6 +189,18 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
     return page(c, 'New signing secret', <SecretPage subscriptionId={subscription.id} secret={signingSecret} heading="New signing secret" previousUntil={signing.previousUntil} />);
   });
 
+  // "Redeliver failed batches since…": the form's times are UTC (the label says so).
+  portal.post('/subscriptions/:id/recover', async (c) => {
+    const subscription = await ownSubscription(c);
+    const form = await c.req.parseBody({ all: true });
+    const utc = (value: unknown) => (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : undefined);
+    const since = utc(form.since);
+    if (!since) throw new ProblemError(400, 'Bad Request', 'Give the time to redeliver from, as a date and a time (UTC).');
+    const until = utc(form.until);
+    await subscriptions.recover(subscription.partnerId, subscription.id, { since, ...(until ? { until } : {}) });
+    return c.redirect(`/portal/subscriptions/${subscription.id}?done=recovery-started#recovery`, 303);
+  });
+
   portal.post('/subscriptions/:id/delete', async (c) => {
     const subscription = await ownSubscription(c);
     await subscriptions.delete(subscription.partnerId, subscription.id);
@@ -242,8 +255,12 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
       ...(cursor ? { newer: pageLink(newerChain.at(-1), newerChain.slice(0, -1)) } : {}),
       ...(nextCursor ? { older: pageLink(nextCursor, [...newerChain, cursor ?? '-']) } : {}),
     };
+    const recovery = await subscriptions.recovery(subscription.partnerId, subscription.id).catch((err: unknown) => {
+      if (err instanceof ProblemError && err.status === 404) return undefined;
+      throw err;
+    });
     const body = (
-      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} catalog={await catalogChoice()} pager={pager} notice={text} />
+      <SubscriptionPage subscription={subscription} batches={detailed} csrf={c.get('session').csrf} values={values} errors={errors} maxEventsLimit={deps.maxEventsLimit} catalog={await catalogChoice()} pager={pager} recovery={recovery} notice={text} />
     );
     return page(c, subscription.url, body, status);
   }

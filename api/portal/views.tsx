@@ -9,6 +9,7 @@ import type { BatchDetail } from '../batch-store';
 import type { SubscriptionSummary } from '../subscription-store';
 import type { EventTypeDefinition } from '../../workflows/event-type';
 import type { SubscriptionView } from '../../workflows/messages';
+import type { RecoveryProgress } from '../../workflows/recovery';
 
 export interface FormValues {
   url: string;
@@ -285,6 +286,8 @@ export function SubscriptionPage(props: {
   catalog: CatalogChoice;
   /** Links to the newer and older pages of batches, where there are any. */
   pager: { newer?: string; older?: string };
+  /** The latest bulk recovery, if there was one. */
+  recovery?: RecoveryProgress;
   notice?: string;
 }) {
   const { subscription: s, batches, csrf, notice } = props;
@@ -357,6 +360,30 @@ export function SubscriptionPage(props: {
             {props.pager.older && <a href={props.pager.older} rel="next">Older →</a>}
           </nav>
         )}
+      </section>
+      <section aria-labelledby="recovery">
+        <h2 id="recovery">Redeliver failed batches</h2>
+        {props.recovery && (
+          <p role="status" class="recovery">
+            {props.recovery.status === 'done' ? 'Last recovery, done' : `Recovery ${props.recovery.status === 'waiting' ? 'waiting for its batches' : 'running'}`}: batches failed from{' '}
+            <Time iso={props.recovery.since} /> to <Time iso={props.recovery.until} />: {props.recovery.found} found, {props.recovery.redelivered} redelivered,{' '}
+            {props.recovery.delivered} delivered{props.recovery.failedAgain > 0 ? `, ${props.recovery.failedAgain} failed again` : ''}.
+          </p>
+        )}
+        <form method="post" action={`${base}/recover`}>
+          <input type="hidden" name="_csrf" value={csrf} />
+          <div class="row">
+            <div class="field">
+              <label for="recover-since">Redeliver failed batches since (UTC)</label>
+              <input type="datetime-local" id="recover-since" name="since" required step="1" />
+            </div>
+            <div class="field">
+              <label for="recover-until">until (UTC, optional: now)</label>
+              <input type="datetime-local" id="recover-until" name="until" step="1" />
+            </div>
+          </div>
+          <button type="submit">Redeliver failed batches</button>
+        </form>
       </section>
       <section aria-labelledby="edit">
         <h2 id="edit">Settings</h2>

@@ -223,6 +223,37 @@ describe('Depo, the partner portal', () => {
     await page.close();
   }, 150_000);
 
+  it('redelivers the failed batches of a time range from the form, and shows the progress', async () => {
+    const previous = receiver.responder;
+    let down = true;
+    receiver.responder = (request, index) => (request.path === '/depo-rec' ? (down ? 503 : 200) : previous(request, index));
+    const created = await admin('POST', '/v1/partners/depo-a/subscriptions', { url: receiver.url('/depo-rec'), eventTypes: ['rec.t'], batching: { windowMs: 1000, maxEvents: 1 } });
+    const id = created.json.id as string;
+    const since = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
+    expect((await admin('POST', '/v1/partners/depo-a/events', [{ type: 'rec.t', data: { n: 1 } }, { type: 'rec.t', data: { n: 2 } }])).status).toBe(202);
+    await eventually(async () => {
+      const listed = await admin('GET', `/v1/partners/depo-a/subscriptions/${id}/batches?status=failed`);
+      return listed.json.batches.length === 2 ? true : undefined;
+    }, 120_000, 'two failed batches');
+    down = false;
+
+    const page = await browser.newPage();
+    await signIn(page, 'depo-a');
+    await page.goto(`${base}/portal/subscriptions/${id}`);
+    await page.getByLabel('Redeliver failed batches since (UTC)').fill(since);
+    await page.getByRole('button', { name: 'Redeliver failed batches' }).click();
+    await page.getByText('Recovery started').waitFor();
+    await eventually(async () => {
+      await page.reload();
+      const text = await page.locator('p.recovery').innerText();
+      return /done/.test(text) && /2 found, 2 redelivered, 2 delivered/.test(text) ? true : undefined;
+    }, 60_000, 'the recovery shown done');
+    await shot(page, 'depo-recovery.png');
+    expect(receiver.requests.filter((r) => r.path === '/depo-rec' && r.receivedAt > 0).length).toBeGreaterThanOrEqual(2 * 26 + 2);
+    receiver.responder = previous;
+    await page.close();
+  }, 200_000);
+
   it('reads well on a phone and works from the keyboard', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const page = await context.newPage();

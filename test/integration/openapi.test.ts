@@ -147,6 +147,10 @@ describe('the OpenAPI document', () => {
     expect((await call('getBatch', 'GET', '/v1/batches/not-a-uuid')).status).toBe(400);
     expect((await call('redeliverBatch', 'POST', `/v1/batches/${batches[0]!.batchId}/redeliver`)).status).toBe(409);
 
+    expect((await call('getRecovery', 'GET', `/v1/partners/doc/subscriptions/${id}/recover`)).status).toBe(404);
+    expect((await call('recoverFailedBatches', 'POST', `/v1/partners/doc/subscriptions/${id}/recover`, { body: { since: 'yesterday' } })).status).toBe(400);
+    expect((await call('recoverFailedBatches', 'POST', `/v1/partners/doc/subscriptions/${id}/recover`, { body: { since: new Date(Date.now() - 3_600_000).toISOString() } })).status).toBe(202);
+    await eventually(async () => ((await call('getRecovery', 'GET', `/v1/partners/doc/subscriptions/${id}/recover`)).json!.status === 'done' ? true : undefined), 20_000, 'the recovery');
     expect((await call('createPortalLink', 'POST', '/v1/partners/doc/portal-links')).status).toBe(201);
     expect((await call('archiveEventType', 'POST', '/v1/event-types/doc.checked/archive')).status).toBe(200);
     expect((await call('deleteSubscription', 'DELETE', `/v1/partners/doc/subscriptions/${id}`)).status).toBe(204);
