@@ -5,7 +5,7 @@
  *   npx tsx test/replay/record-histories.ts [scenario…]
  *
  * With scenario names (count, window, continue, handover, updated, retried, gate-released,
- * gate-exhausted, event-type), only those: a commit that changed one workflow records that one.
+ * gate-exhausted, event-type, rotate-secret, recovery), only those: a commit that changed one workflow records that one.
  * The corpus only grows. A folder is named after the commit whose workflow code recorded it, so
  * the workflow code must be committed first; an existing folder is never written again. Old
  * histories are what prove that runs started by old code still replay on the new.
@@ -14,13 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventsSignal } from '../../workflows/messages';
-import { batchWorkflowId, eventTypeWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
+import { batchWorkflowId, eventTypeWorkflowId, recoveryWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
 
-const SCENARIOS = ['count', 'window', 'continue', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type'];
+const SCENARIOS = ['count', 'window', 'continue', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
@@ -176,6 +176,33 @@ async function main(): Promise<void> {
       await env.client.workflow.getHandle(batchWorkflowId(lastProbe)).result().catch(() => undefined);
       record('subscription-gate-disabled-and-enabled', exhausted.workflowId);
       record('delivery-failed', batchWorkflowId(lastProbe));
+    }
+
+    if (want('rotate-secret')) {
+      // A signing secret rotated (an update), then a batch signed with both secrets.
+      const rotated = await subscribe('replay-rotated', '/rotated');
+      if ((await api('POST', `/v1/partners/replay-rotated/subscriptions/${rotated.id}/rotate-secret`)).status !== 200) throw new Error('rotating');
+      await rotated.post();
+      const batch = await batchIdAt('/rotated');
+      await env.client.workflow.getHandle(batchWorkflowId(batch)).result();
+      record('subscription-secret-rotated', rotated.workflowId);
+      record('delivery-signed', batchWorkflowId(batch));
+    }
+
+    if (want('recovery')) {
+      // A recovery of one failed batch: found, redelivered, delivered.
+      downPaths.add('/recovered');
+      const since = new Date(Date.now() - 1_000).toISOString();
+      const failing = await subscribe('replay-recovery', '/recovered');
+      await failing.post();
+      await eventually(async () => {
+        const listed = await api('GET', `/v1/partners/replay-recovery/subscriptions/${failing.id}/batches?status=failed`);
+        return listed.json.batches.length === 1 ? true : undefined;
+      }, 120_000, 'the batch to fail');
+      downPaths.delete('/recovered');
+      if ((await api('POST', `/v1/partners/replay-recovery/subscriptions/${failing.id}/recover`, { since })).status !== 202) throw new Error('recovering');
+      await env.client.workflow.getHandle(recoveryWorkflowId('replay-recovery', failing.id)).result();
+      record('recovery-done', recoveryWorkflowId('replay-recovery', failing.id));
     }
 
     if (want('event-type')) {
