@@ -134,6 +134,15 @@ describe('redelivering the failed batches of a time range', () => {
     const statusOf = async (batchId: string) => (await api('GET', `/v1/batches/${batchId}`)).json.status as string;
     for (const batchId of [...before, ...after]) expect(await statusOf(batchId)).toBe('failed');
     for (const batchId of inRange.slice(0, 5)) expect(await statusOf(batchId)).toBe('delivered');
+    // Oldest first: the redelivered runs started in the order the batches were cut.
+    const runs = await Promise.all(
+      inRange.map(async (batchId) => ({
+        sequence: (await api('GET', `/v1/batches/${batchId}`)).json.sequence as number,
+        startedAt: (await env.client.workflow.getHandle(`batch:${batchId}`).describe()).startTime.getTime(),
+      })),
+    );
+    const byStart = [...runs].sort((a, b) => a.startedAt - b.startedAt).map((run) => run.sequence);
+    expect(byStart).toEqual([...byStart].sort((a, b) => a - b));
     // The recovery is a workflow an operator finds in the Web UI, its progress in its memo.
     const description = await env.client.workflow.getHandle(`recovery:recovery:${id}`).describe();
     expect(description.status.name).toBe('COMPLETED');
