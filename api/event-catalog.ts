@@ -39,7 +39,12 @@ export class EventCatalog {
 
   /** The definition of `name`, or undefined when the catalog does not hold it. */
   async lookup(name: string): Promise<EventTypeDefinition | undefined> {
-    const listed = (await this.snapshot.get()).get(name);
+    return this.definitionIn(await this.snapshot.get(), name);
+  }
+
+  /** A type's definition in the listed catalog, or the newer one saved through this process. */
+  private definitionIn(listedTypes: Map<string, EventTypeDefinition>, name: string): EventTypeDefinition | undefined {
+    const listed = listedTypes.get(name);
     const local = this.local.get(name);
     if (!local) return listed;
     if (listed && listed.version >= local.version) {
@@ -60,9 +65,11 @@ export class EventCatalog {
    */
   async checkEvents(events: readonly { type: string; data: unknown }[], inArray: boolean): Promise<FieldError[]> {
     const problems: FieldError[] = [];
+    // One read of the catalog per request, not per event: this runs on every event post.
+    const listed = await this.snapshot.get();
     for (const [index, event] of events.entries()) {
       const at = inArray ? `body.${index}` : 'body';
-      const definition = await this.lookup(event.type);
+      const definition = this.definitionIn(listed, event.type);
       if (!definition) {
         if (this.unknownTypes === 'refuse') problems.push({ path: `${at}.type`, message: `${event.type} is not in the event-type catalog` });
         continue;
@@ -82,8 +89,9 @@ export class EventCatalog {
   async unsubscribable(types: readonly string[]): Promise<string[]> {
     if (this.unknownTypes === 'allow') return [];
     const refused: string[] = [];
+    const listed = await this.snapshot.get();
     for (const type of types) {
-      const definition = await this.lookup(type);
+      const definition = this.definitionIn(listed, type);
       if (!definition) refused.push(`${type} is not in the event-type catalog`);
       else if (definition.archived) refused.push(`${type} is archived`);
     }
@@ -92,8 +100,8 @@ export class EventCatalog {
 
   /** Every type (archived too), by name: what Depo offers. */
   async list(): Promise<EventTypeDefinition[]> {
-    const names = new Set([...(await this.snapshot.get()).keys(), ...this.local.keys()]);
-    const found = await Promise.all([...names].map((name) => this.lookup(name)));
+    const listed = await this.snapshot.get();
+    const found = [...new Set([...listed.keys(), ...this.local.keys()])].map((name) => this.definitionIn(listed, name));
     return found.filter((type): type is EventTypeDefinition => type !== undefined).sort((a, b) => a.name.localeCompare(b.name));
   }
 
