@@ -27,6 +27,11 @@ export class ApiMetrics {
     help: 'Event deliveries routed to subscriptions (an event routed to two subscriptions counts twice)',
     registers: [this.registry],
   });
+  readonly requestsShed = new Counter({
+    name: 'webhooks_event_requests_shed_total',
+    help: 'Event requests refused with 503 and Retry-After because a subscription they go to was behind (INGEST_SHED_AFTER_MS)',
+    registers: [this.registry],
+  });
   readonly signals = new Counter({
     name: 'webhooks_signals_total',
     help: 'Signals sent to subscription workflows (after group commit)',

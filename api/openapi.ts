@@ -170,7 +170,7 @@ function operations(maxEventsLimit: number): Operation[] {
       summary: 'Publish events',
       description: 'One event or an array of up to 1,000. Answers once Temporal has recorded every event for every subscription it was routed to: a 202 loses nothing. Events whose type has a schema in the catalog are checked against it first.',
       params: partner, body: z.union([eventInputSchema, eventBatchInputSchema]),
-      responses: { 202: { description: 'Recorded; each event with the number of subscriptions it was routed to', schema: acceptedEventsSchema }, 413: { description: 'An event over 16 KiB or a request over 1 MiB' } },
+      responses: { 202: { description: 'Recorded; each event with the number of subscriptions it was routed to', schema: acceptedEventsSchema }, 413: { description: 'An event over 16 KiB or a request over 1 MiB' }, 503: { description: 'Temporal did not record the events within 5 s, or a subscription they go to is behind by more than INGEST_SHED_AFTER_MS: nothing of the request is acknowledged; retry it after its Retry-After seconds with the same event ids' } },
     },
     {
       method: 'post', path: '/v1/partners/{partnerId}/subscriptions', operationId: 'createSubscription', tag: 'Subscriptions', auth: 'admin', temporal: true,

@@ -15,6 +15,8 @@ export class ProblemError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** Sent as `Retry-After` (seconds) with the problem. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
   }
@@ -36,7 +38,7 @@ export const unauthorized = (detail: string) => new ProblemError(401, 'Unauthori
 export const notFound = (detail: string) => new ProblemError(404, 'Not Found', detail);
 export const conflict = (detail: string) => new ProblemError(409, 'Conflict', detail);
 export const tooLarge = (detail: string) => new ProblemError(413, 'Payload Too Large', detail);
-export const unavailable = (detail: string) => new ProblemError(503, 'Service Unavailable', detail);
+export const unavailable = (detail: string, retryAfterSeconds?: number) => new ProblemError(503, 'Service Unavailable', detail, undefined, retryAfterSeconds);
 
 export function validationProblem(error: z.ZodError, where = 'body'): ProblemError {
   const errors = error.issues.map((issue) => ({

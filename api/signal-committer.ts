@@ -12,6 +12,12 @@ export interface CommitterOptions {
   minIntervalMs: number;
   /** The most serialized event bytes one signal carries (Temporal refuses payloads over 2 MB). */
   maxSignalBytes: number;
+  /**
+   * A subscription is overloaded once its oldest event not yet recorded has waited this long:
+   * `overloaded()` then says so, and the caller refuses new events for it rather than queue them
+   * behind a stalled signal. Infinity: never.
+   */
+  shedAfterMs?: number;
 }
 
 /** Sends one signal. Resolves `false` when the subscription no longer exists. */
@@ -20,12 +26,15 @@ export type SendSignal = (key: string, events: WebhookEvent[]) => Promise<boolea
 interface Entry {
   events: WebhookEvent[];
   bytes: number;
+  queuedAt: number;
   settle: (outcome: { delivered: boolean } | { error: unknown }) => void;
 }
 
 interface Lane {
   queue: Entry[];
   inFlight: boolean;
+  /** When the oldest entry of the signal in flight was queued. */
+  inFlightSince: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   lastSentAt: number;
 }
@@ -57,6 +66,7 @@ export class SignalCommitter {
         new Promise<boolean>((resolve, reject) => {
           lane.queue.push({
             ...chunk,
+            queuedAt: this.now(),
             settle: (outcome) => {
               if (!('error' in outcome)) resolve(outcome.delivered);
               else reject(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)));
@@ -67,6 +77,18 @@ export class SignalCommitter {
     this.schedule(key, lane);
     const results = await Promise.all(outcomes);
     return results.every(Boolean);
+  }
+
+  /**
+   * Whether events for `key` should be refused for now: its oldest event not yet recorded by
+   * Temporal (in the signal in flight, or queued) has waited `shedAfterMs` or more. Synchronous, so
+   * that a request can check all its subscriptions before it submits to any.
+   */
+  overloaded(key: string): boolean {
+    const lane = this.lanes.get(key);
+    if (!lane) return false;
+    const oldest = Math.min(lane.inFlight ? lane.inFlightSince : Infinity, lane.queue[0]?.queuedAt ?? Infinity);
+    return this.now() - oldest >= (this.options.shedAfterMs ?? Infinity);
   }
 
   private chunk(events: WebhookEvent[], sizes: number[]): { events: WebhookEvent[]; bytes: number }[] {
@@ -88,7 +110,7 @@ export class SignalCommitter {
   private lane(key: string): Lane {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { queue: [], inFlight: false, timer: undefined, lastSentAt: -Infinity };
+      lane = { queue: [], inFlight: false, inFlightSince: Infinity, timer: undefined, lastSentAt: -Infinity };
       this.lanes.set(key, lane);
     }
     return lane;
@@ -122,6 +144,7 @@ export class SignalCommitter {
       bytes += next.bytes;
     }
     lane.inFlight = true;
+    lane.inFlightSince = taken[0]!.queuedAt;
     lane.lastSentAt = this.now();
     const events = taken.flatMap((entry) => entry.events);
     try {

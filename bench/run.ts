@@ -8,11 +8,13 @@
  * Prints a table; writes JSON with the machine's description under bench/results/.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
+import { perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
 import { createSubscription, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
@@ -22,12 +24,16 @@ const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
 /** `--encryption=compare`, `--catalog=compare`: the hot and shared scenarios with and without the feature, alternating stacks. */
 const comparison = process.argv.includes('--encryption=compare') ? 'encryption' : process.argv.includes('--catalog=compare') ? 'catalog' : undefined;
+/** `--against=<revision>`: that revision's worker and API beside this tree's, A/B on alternating stacks. */
+const against = process.argv.find((arg) => arg.startsWith('--against='))?.split('=')[1];
 const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
 const TEMPORAL_DESCRIPTION = {
   dev: 'dev server: CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL',
   cluster: 'cluster: server 1.32.0, frontend/history/matching/worker as 4 processes, 4 shards, PostgreSQL (Debian), mTLS',
 }[temporal];
+/** Closed loop: clients each waiting for their answer. Open loop: the bound on requests in flight. */
 const CONCURRENCY = 200;
+const MAX_IN_FLIGHT = 20_000;
 const STEP_SECONDS = quick ? 5 : 15;
 const BACKOFF_SCALE = '0.001';
 
@@ -38,10 +44,13 @@ interface Scenario {
   batching: { windowMs: number; maxEvents: number };
   rate: number;
   failRatio?: number;
+  /** Events per request: 1 posts single event objects, more posts arrays. */
+  eventsPerRequest?: number;
 }
 
 const scenarios: Scenario[] = [
-  { name: 'hot', description: 'one hot subscription, maxEvents 100, windowMs 1000, 200 clients posting single events', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 2000 : 5000 },
+  { name: 'hot', description: 'one hot subscription, maxEvents 100, windowMs 1000, single-event requests', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000 },
+  { name: 'hot-array', description: 'the hot subscription, producers posting arrays of 100 events', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 2000 : 5000, eventsPerRequest: 100 },
   { name: 'shared', description: '100 subscriptions sharing the load', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 10000 },
   { name: 'sparse', description: 'many subscriptions, sparse traffic (2 events each per 5 s window)', subscriptions: quick ? 100 : 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: ((quick ? 100 : 1000) * 2) / 5 },
   { name: 'failing', description: 'one subscription whose receiver fails half of the attempts', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000, failRatio: 0.5 },
@@ -50,14 +59,33 @@ const scenarios: Scenario[] = [
 interface LoadResult {
   durationMs: number;
   acceptedCount: number;
+  sent: number;
+  unsent: number;
+  peakInFlight: number;
   statuses: Record<string, number>;
-  latencyMs: { p50: number | null; p99: number | null };
+  retryAfter: Record<string, number>;
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  loadCpuSeconds: number;
+  timeline: { sent: number; accepted: number; maxMs: number }[];
   accepted: [string, number][];
 }
 
-async function offer(stack: Stack, partners: string[], rate: number): Promise<LoadResult> {
+type LoadMode = 'open' | 'closed';
+
+async function offer(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
   const load = spawnEntry('bench/load-client.ts', [], {
-    env: { ...process.env, API_URL: stack.apiUrl, API_TOKEN: TOKEN, PARTNER_IDS: partners.join(','), RATE: String(rate), CONCURRENCY: String(CONCURRENCY), DURATION_S: String(STEP_SECONDS) },
+    env: {
+      ...process.env,
+      API_URL: stack.apiUrl,
+      API_TOKEN: TOKEN,
+      PARTNER_IDS: partners.join(','),
+      MODE: mode,
+      RATE: String(rate),
+      EVENTS_PER_REQUEST: String(scenario.eventsPerRequest ?? 1),
+      CONCURRENCY: String(CONCURRENCY),
+      MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+      DURATION_S: String(STEP_SECONDS),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -68,17 +96,19 @@ async function offer(stack: Stack, partners: string[], rate: number): Promise<Lo
 
 type StepResult = Awaited<ReturnType<typeof runStep>>;
 
-async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number) {
+async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode = 'open') {
   // What an earlier, overloaded step left undelivered still competes with this one: say how much.
   const backlogAtStart = stack.backlog();
   stack.receiver.reset();
   stack.receiver.failRatio = scenario.failRatio ?? 0;
+  const stepStart = Date.now();
   const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const result = await offer(stack, partners, rate);
+  const result = await offer(stack, scenario, partners, rate, mode);
   // Settle: everything accepted should arrive within a window plus retries; stop waiting after 30 s.
   const settleStart = Date.now();
   const missing = () => result.accepted.filter(([id]) => !stack.receiver.arrivals.has(id)).length;
   while (missing() > 0 && Date.now() - settleStart < scenario.batching.windowMs + (quick ? 10_000 : 30_000)) await sleep(250);
+  const stepEnd = Date.now();
   const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
   const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
   // (reduce, not Math.min(...): a step accepts more events than a call may take arguments)
@@ -88,60 +118,79 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   const delivered = stack.receiver.arrivals.size;
   const successfulRequests = stack.receiver.requests - stack.receiver.failed;
   const acceptedPerSecond = Math.round((result.acceptedCount / result.durationMs) * 1000);
+  const undelivered = missing();
   stack.backlog = () => missing();
+  const temporalCosts = await temporalCost(stack.client, stack.client.options.namespace, stepStart, stepEnd);
+  const perThousand = (seconds: number) => +((seconds / Math.max(1, result.acceptedCount)) * 1000).toFixed(3);
+  const totalCpu = Object.values(cpu).reduce((sum, seconds) => sum + seconds, 0);
   return {
+    mode,
     backlogAtStart,
     offeredPerSecond: rate,
     acceptedCount: result.acceptedCount,
     acceptedPerSecond,
     errors: Object.fromEntries(Object.entries(result.statuses).filter(([status]) => status !== '202')),
-    latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99) },
+    retryAfter: result.retryAfter,
+    unsent: result.unsent,
+    peakInFlight: result.peakInFlight,
+    timeline: result.timeline,
+    latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99), max: round(result.latencyMs.max) },
     endToEndMs: { p50: percentile(e2e, 50), p95: percentile(e2e, 95), p99: percentile(e2e, 99) },
-    undelivered: missing(),
+    undelivered,
     deliveredEventsPerSecond: Math.round(delivered / spanS),
     batchesPerSecond: +(successfulRequests / spanS).toFixed(1),
     httpRequestsPerDeliveredEvent: +(stack.receiver.requests / Math.max(1, delivered)).toFixed(4),
     cpuSeconds: cpu,
-    sustained: acceptedPerSecond >= 0.95 * rate && missing() === 0,
+    /** CPU seconds per 1,000 accepted events: each process, and the sum of ours and Temporal's (the load generator's apart). */
+    cpuPerThousandEvents: { ...Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, perThousand(seconds)])), total: perThousand(totalCpu), load: perThousand(result.loadCpuSeconds) },
+    temporal: temporalCosts,
+    temporalPerThousandEvents: perThousandEvents(temporalCosts, result.acceptedCount),
+    peakRssMb: Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, rssMb(pid, 'peak')])),
+    sustained: acceptedPerSecond >= 0.95 * rate && undelivered === 0,
   };
 }
 
 const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
-/** One side of an A/B comparison: how its stacks are started and prepared. */
+/** One side of an A/B comparison: which code, and how its stacks are started and prepared. */
 interface Variant {
   name: string;
   env: Record<string, string>;
+  /** A checkout of another revision whose worker and API run instead of this tree's. */
+  root?: string;
   /** Runs on each fresh stack before the subscriptions are created. */
   prepare?: (stack: Stack) => Promise<void>;
 }
 
+/** The loads of an A/B comparison: one that both sides take, and one beyond what either takes. */
+const comparisonLoads: Record<string, { moderate: number; overload: number }> = {
+  hot: { moderate: 600, overload: 3000 },
+  'hot-array': { moderate: 1000, overload: 6000 },
+  shared: { moderate: 300, overload: 1500 },
+  sparse: { moderate: 200, overload: 600 },
+};
+
 /**
- * The cost of a feature, A/B in one run: each scenario on fresh stacks for A, B, B, A (so drift
- * over the run falls on both sides equally). On each stack an unmeasured warm-up step, then a
- * moderate load and one beyond what the stack takes. Reports CPU per 1,000 accepted events
- * (Temporal + worker + API) and accepted/s.
+ * A/B in one run: each scenario on fresh stacks for A, B, B, A (so drift over the run falls on
+ * both sides equally). On each stack an unmeasured warm-up step, then a moderate load and one
+ * beyond what the stack takes, open loop. Prints each step and, per scenario and load, B ÷ A of
+ * CPU per 1,000 events, Temporal actions per 1,000 events and accepted/s.
  */
 async function compareVariants(label: string, [a, b]: [Variant, Variant], report: Record<string, unknown>): Promise<void> {
-  const loads: Record<string, { moderate: number; overload: number }> = {
-    hot: { moderate: 600, overload: 3000 },
-    shared: { moderate: 300, overload: 1500 },
-  };
-  const rows: Record<string, unknown>[] = [];
-  for (const scenario of scenarios.filter((s) => s.name in loads)) {
+  const rows: (StepResult & { scenario: string; run: number; variant: string; load: string })[] = [];
+  for (const scenario of scenarios.filter((s) => s.name in comparisonLoads)) {
     for (const [run, variant] of [a, b, b, a].entries()) {
-      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal });
+      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal, root: variant.root });
       try {
         await variant.prepare?.(stack);
         const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${run}-${i}`);
         for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
         // Warm-up, not reported: JIT, the worker's workflow cache, the first continue-as-new.
-        await runStep(stack, scenario, partners, loads[scenario.name]!.moderate);
-        for (const [load, rate] of Object.entries(loads[scenario.name]!)) {
+        await runStep(stack, scenario, partners, comparisonLoads[scenario.name]!.moderate);
+        for (const [load, rate] of Object.entries(comparisonLoads[scenario.name]!)) {
           const step = await runStep(stack, scenario, partners, rate);
-          const cpu = Object.values(step.cpuSeconds).reduce((sum, seconds) => sum + seconds, 0);
-          const row = { scenario: scenario.name, run, [label]: variant.name, load, ...step, cpuPerThousandEvents: +((cpu / Math.max(1, step.acceptedCount)) * 1000).toFixed(3) };
-          console.error(label, JSON.stringify(row));
+          const row = { scenario: scenario.name, run, variant: variant.name, load, ...step };
+          console.error(label, JSON.stringify({ ...row, temporal: undefined }));
           rows.push(row);
         }
       } finally {
@@ -149,24 +198,69 @@ async function compareVariants(label: string, [a, b]: [Variant, Variant], report
       }
     }
   }
-  report[label] = rows;
-  console.log(`
-Temporal: ${TEMPORAL_DESCRIPTION}`);
-  console.log(`scenario  load         ${label.padEnd(11)} offered/s accepted/s  cpu s per 1,000 events (temporal/worker/api)  sustained`);
-  for (const row of rows as (StepResult & { scenario: string; load: string; cpuPerThousandEvents: number } & Record<string, unknown>)[]) {
-    const per = (seconds: number | undefined) => (((seconds ?? 0) / Math.max(1, row.acceptedCount)) * 1000).toFixed(2);
+  report[label] = { variants: [a.name, b.name], rows };
+  console.log(`\nTemporal: ${TEMPORAL_DESCRIPTION}`);
+  console.log(`scenario  load      ${label.padEnd(14)} offered/s accepted/s 202 p50/p99 ms  e2e p99 ms  cpu s per 1,000 events: all (temporal/worker/api)  actions/1,000  wft failed  sustained`);
+  for (const row of rows) {
+    const per = row.cpuPerThousandEvents as Record<string, number>;
     console.log(
       [
         row.scenario.padEnd(9),
-        row.load.padEnd(12),
-        String(row[label]).padEnd(11),
+        row.load.padEnd(9),
+        row.variant.padEnd(14),
         String(row.offeredPerSecond).padStart(9),
         String(row.acceptedPerSecond).padStart(10),
-        `${row.cpuPerThousandEvents.toFixed(2)} (${per(row.cpuSeconds.temporal)}${row.cpuSeconds.postgres === undefined ? '' : `+${per(row.cpuSeconds.postgres)}`}/${per(row.cpuSeconds.worker)}/${per(row.cpuSeconds.api)})`.padStart(44),
+        `${row.latency202Ms.p50}/${row.latency202Ms.p99}`.padStart(15),
+        String(row.endToEndMs.p99).padStart(11),
+        `${per.total!.toFixed(2)} (${per.temporal!.toFixed(2)}${per.postgres === undefined ? '' : `+${per.postgres.toFixed(2)}`}/${per.worker!.toFixed(2)}/${per.api!.toFixed(2)})`.padStart(50),
+        String(row.temporalPerThousandEvents.actions).padStart(14),
+        String(row.temporal.workflowTaskFailures).padStart(11),
         row.sustained ? '  yes' : '   no',
       ].join(' '),
     );
   }
+  // Ratios: the mean of B's two stacks over the mean of A's, per scenario and load.
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+  const ratios: Record<string, Record<string, number>> = {};
+  console.log(`\n${b.name} ÷ ${a.name} (means of the two stacks of each):`);
+  for (const scenario of new Set(rows.map((row) => row.scenario))) {
+    for (const load of ['moderate', 'overload']) {
+      const side = (name: string) => rows.filter((row) => row.scenario === scenario && row.load === load && row.variant === name);
+      const ratio = (pick: (row: (typeof rows)[number]) => number) => +(mean(side(b.name).map(pick)) / mean(side(a.name).map(pick))).toFixed(2);
+      const entry = {
+        cpuPerThousandEvents: ratio((row) => (row.cpuPerThousandEvents as Record<string, number>).total!),
+        actionsPerThousandEvents: ratio((row) => row.temporalPerThousandEvents.actions),
+        historyBytesPerEvent: ratio((row) => row.temporalPerThousandEvents.historyBytesPerEvent),
+        acceptedPerSecond: ratio((row) => row.acceptedPerSecond),
+      };
+      ratios[`${scenario} ${load}`] = entry;
+      console.log(`  ${scenario.padEnd(9)} ${load.padEnd(9)} CPU per 1,000 events ${entry.cpuPerThousandEvents}, actions per 1,000 events ${entry.actionsPerThousandEvents}, history bytes per event ${entry.historyBytesPerEvent}, accepted/s ${entry.acceptedPerSecond}`);
+    }
+  }
+  (report[label] as Record<string, unknown>).ratios = ratios;
+}
+
+/**
+ * `--against=<revision>`: that revision's worker and API beside this working tree's. Its files come
+ * from `git archive` into a cache folder outside the tree; its dependencies are this tree's when
+ * its package-lock.json is the same, otherwise installed there with `npm ci`.
+ */
+function revisionVariants(revision: string): [Variant, Variant] {
+  const commit = execFileSync('git', ['rev-parse', '--short', `${revision}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = join(homedir(), '.cache/webhooks/bench-revisions', commit);
+  if (!existsSync(join(dir, 'package.json'))) {
+    mkdirSync(dir, { recursive: true });
+    execSync(`git archive ${commit} | tar -x -C ${JSON.stringify(dir)}`, { cwd: root, stdio: 'inherit' });
+  }
+  if (!existsSync(join(dir, 'node_modules'))) {
+    const sameLock = readFileSync(join(dir, 'package-lock.json'), 'utf8') === readFileSync(join(root, 'package-lock.json'), 'utf8');
+    if (sameLock) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    else execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, stdio: 'inherit' });
+  }
+  return [
+    { name: commit, env: {}, root: dir },
+    { name: 'working tree', env: {} },
+  ];
 }
 
 /** `--encryption=compare`: payload encryption off and on. PAYLOAD_KEYS empty: off whatever the caller's environment says. */
@@ -208,12 +302,13 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, temporal: TEMPORAL_DESCRIPTION },
-    settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE, ingestSignalIntervalMs: Number(process.env.INGEST_SIGNAL_INTERVAL_MS ?? 25) },
+    settings: { concurrency: CONCURRENCY, stepSeconds: STEP_SECONDS, deliveryBackoffScale: BACKOFF_SCALE, ingestSignalIntervalMs: process.env.INGEST_SIGNAL_INTERVAL_MS ?? 'the default of the code run' },
   };
   const results: Record<string, unknown> = {};
   const peakRss: Record<string, Record<string, number>> = {};
   if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
-  for (const [index, scenario] of comparison ? [] : scenarios.entries()) {
+  if (against) await compareVariants('revision', revisionVariants(against), report);
+  for (const [index, scenario] of comparison || against ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -236,6 +331,8 @@ async function main(): Promise<void> {
       }
       const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${i}`);
       for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
+      // Warm-up, not reported: JIT, the worker's workflow cache, the load client's connections.
+      await runStep(stack, { ...scenario, name: `${scenario.name} warm-up` }, partners, Math.round(scenario.rate / 2));
       const fixed = await runStep(stack, scenario, partners, scenario.rate);
       console.error(scenario.name, 'fixed', JSON.stringify(fixed));
       const steps: StepResult[] = [];
@@ -261,7 +358,10 @@ async function main(): Promise<void> {
         halfLoad = { ...step, p99TargetMs, p99WithinTarget: step.endToEndMs.p99 !== null && step.endToEndMs.p99 <= p99TargetMs };
         console.error(scenario.name, 'half load', JSON.stringify(halfLoad));
       }
-      results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond, halfLoad };
+      // The second figure: the fixed load from clients that each wait for their answer (closed loop).
+      const closed = quick ? undefined : await runStep(stack, scenario, partners, scenario.rate, 'closed');
+      if (closed) console.error(scenario.name, 'closed loop', JSON.stringify(closed));
+      results[scenario.name] = { description: scenario.description, subscriptions: scenario.subscriptions, fixed, steps, highestSustainedPerSecond, halfLoad, closed };
       peakRss[scenario.name] = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, rssMb(pid, 'peak')]));
     } finally {
       await stack.stop();
@@ -269,9 +369,9 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison) printTable(report);
+  if (!profiling && !comparison && !against) printTable(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : (comparison ?? (quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
@@ -293,24 +393,28 @@ function printTable(report: Record<string, unknown>): void {
   const ceilings = report.ceilings as { receiver: { requestsPerSecond: number }; temporal: { workflowsPerSecond: number } };
   console.log(`\nceilings: receiver ${ceilings.receiver.requestsPerSecond} batch POSTs/s; Temporal ${ceilings.temporal.workflowsPerSecond} bare workflows/s (one no-op activity each)`);
   console.log(`Temporal: ${TEMPORAL_DESCRIPTION}`);
-  console.log(`scenario  step      offered/s accepted/s 202 p50/p99 ms   e2e p50/p95/p99 ms      delivered/s batches/s (of ceiling) req/event cpu s temporal${temporal === 'cluster' ? '+pg' : ''}/worker/api  ok`);
-  for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult }>)) {
-    const rows = [value.fixed, ...value.steps, ...(value.halfLoad ? [value.halfLoad] : [])];
+  console.log(
+    `scenario  step      offered/s accepted/s  202 p50/p99 ms   e2e p50/p95/p99 ms  batches/s (of ceiling) cpu s per 1,000 events: all (temporal${temporal === 'cluster' ? '+pg' : ''}/worker/api) actions/1,000 history B/event wft failed ok`,
+  );
+  for (const [name, value] of Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>)) {
+    const rows = [value.fixed, ...value.steps, ...(value.halfLoad ? [value.halfLoad] : []), ...(value.closed ? [value.closed] : [])];
     for (const [i, step] of rows.entries()) {
       const share = ((step.batchesPerSecond / ceilings.temporal.workflowsPerSecond) * 100).toFixed(0);
+      const per = step.cpuPerThousandEvents as Record<string, number>;
       console.log(
         [
           name.padEnd(9),
-          (i === 0 ? 'fixed' : step === value.halfLoad ? 'half' : `step ${i}`).padEnd(9),
+          (i === 0 ? 'fixed' : step === value.halfLoad ? 'half' : step === value.closed ? 'closed' : `step ${i}`).padEnd(9),
           String(step.offeredPerSecond).padStart(9),
           String(step.acceptedPerSecond).padStart(10),
           `${step.latency202Ms.p50}/${step.latency202Ms.p99}`.padStart(15),
-          `${step.endToEndMs.p50}/${step.endToEndMs.p95}/${step.endToEndMs.p99}`.padStart(21),
-          String(step.deliveredEventsPerSecond).padStart(12),
-          `${step.batchesPerSecond} (${share}%)`.padStart(19),
-          String(step.httpRequestsPerDeliveredEvent).padStart(9),
-          `${step.cpuSeconds.temporal}${step.cpuSeconds.postgres === undefined ? '' : `+${step.cpuSeconds.postgres}`}/${step.cpuSeconds.worker}/${step.cpuSeconds.api}`.padStart(20),
-          step.sustained ? ' yes' : '  no',
+          `${step.endToEndMs.p50}/${step.endToEndMs.p95}/${step.endToEndMs.p99}`.padStart(20),
+          `${step.batchesPerSecond} (${share}%)`.padStart(22),
+          `${per.total!.toFixed(2)} (${per.temporal!.toFixed(2)}${per.postgres === undefined ? '' : `+${per.postgres.toFixed(2)}`}/${per.worker!.toFixed(2)}/${per.api!.toFixed(2)})`.padStart(51),
+          String(step.temporalPerThousandEvents.actions).padStart(13),
+          String(step.temporalPerThousandEvents.historyBytesPerEvent).padStart(15),
+          String(step.temporal.workflowTaskFailures).padStart(10),
+          step.sustained ? 'yes' : ' no',
         ].join(' '),
       );
     }

@@ -5,7 +5,7 @@
  * fast local receiver in this process.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,10 +78,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** With `profileDir`, the worker and the API run under `--cpu-prof` and write their profiles under it (worker/, api/) on exit. */
+/**
+ * With `profileDir`, the worker and the API run under `--cpu-prof` and write their profiles under it
+ * (worker/, api/) on exit. With `root`, the worker and the API are those of another checkout (an
+ * older revision, for an A/B run).
+ */
 export async function startStack(
   env: Record<string, string> = {},
-  { profileDir, temporal = 'dev' }: { profileDir?: string; temporal?: TemporalKind } = {},
+  { profileDir, temporal = 'dev', root }: { profileDir?: string; temporal?: TemporalKind; root?: string } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
   const apiPort = await freePort();
@@ -130,7 +134,9 @@ export async function startStack(
   const run = (entry: string) => {
     // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
-    const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+    // BENCH_LOG_DIR: each process's output in a file there (worker.log, api.log), to see what a stall was.
+    const log = process.env.BENCH_LOG_DIR ? openSync(join(process.env.BENCH_LOG_DIR, `${entry.split('/')[0]}.log`), 'a') : 'ignore';
+    const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', log, log], ...(root ? { cwd: root } : {}) });
     children.push(child);
     return child;
   };

@@ -48,7 +48,9 @@ const environmentSchema = z.object({
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
-  INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(25),
+  INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(100),
+  // 0: never refuse events for load.
+  INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
   WEBHOOK_SIGNING_KEY: z.string().min(1).optional(),
   WEBHOOK_SIGNING_KEY_FILE: z.string().min(1).optional(),
@@ -117,7 +119,7 @@ export interface Config {
   /** Signs Depo's sign-in links and sessions; every API process must share it (PORTAL_SECRET). */
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
-  ingest: { signalIntervalMs: number };
+  ingest: { signalIntervalMs: number; shedAfterMs: number };
   /**
    * WEBHOOK_SIGNING_KEY (base64, at least 32 bytes) or WEBHOOK_SIGNING_KEY_FILE: every
    * subscription's signing secret is derived from it (domain/signing.ts). Unset: deliveries go
@@ -239,7 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     portal: { secret: e.PORTAL_SECRET },
-    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS },
+    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS, shedAfterMs: e.INGEST_SHED_AFTER_MS === 0 ? Infinity : e.INGEST_SHED_AFTER_MS },
     catalog: { unknownTypes: e.UNKNOWN_EVENT_TYPES },
     signing: { key: signingKey(e) },
     dataDir: resolve(e.DATA_DIR),

@@ -7,7 +7,7 @@ import { eventsSignal } from '../../workflows/messages';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import type { ApiMetrics } from '../observability';
-import { badRequest, notFound, tooLarge } from '../problem';
+import { badRequest, notFound, tooLarge, unavailable } from '../problem';
 import { SignalCommitter } from '../signal-committer';
 import { isGoneError } from '../temporal-errors';
 
@@ -36,6 +36,7 @@ export interface EventIngestService {
 /** Event ingest on Temporal: routing, then group-committed signals (api/signal-committer.ts). */
 export class EventIngest implements EventIngestService {
   private readonly committer: SignalCommitter;
+  private readonly shedAfterMs: number;
 
   constructor(
     client: Client,
@@ -44,6 +45,7 @@ export class EventIngest implements EventIngestService {
     private readonly catalog: Pick<EventCatalog, 'checkEvents'>,
     private readonly metrics: ApiMetrics,
   ) {
+    this.shedAfterMs = config.ingest.shedAfterMs;
     this.committer = new SignalCommitter(
       async (workflowId, events) => {
         try {
@@ -57,7 +59,7 @@ export class EventIngest implements EventIngestService {
           throw err;
         }
       },
-      { minIntervalMs: config.ingest.signalIntervalMs, maxSignalBytes: MAX_SIGNAL_BYTES },
+      { minIntervalMs: config.ingest.signalIntervalMs, maxSignalBytes: MAX_SIGNAL_BYTES, shedAfterMs: config.ingest.shedAfterMs },
     );
   }
 
@@ -93,6 +95,15 @@ export class EventIngest implements EventIngestService {
         group.events.push(event);
         group.sizes.push(bytes);
       }
+    }
+    // Load shedding: all or nothing, checked for every subscription before any is handed an event.
+    const overloaded = [...bySubscription.keys()].find((subscriptionId) => this.committer.overloaded(subscriptionWorkflowId(partnerId, subscriptionId)));
+    if (overloaded !== undefined) {
+      this.metrics.requestsShed.inc();
+      throw unavailable(
+        `subscription ${overloaded} is behind: Temporal has not yet recorded events sent to it ${this.shedAfterMs} ms ago; nothing of this request is acknowledged: retry it with the same event ids`,
+        1,
+      );
     }
     const counts = events.map(() => 0);
     await Promise.all(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createRoutes, type Services } from '../../api/app';
+import { createRoutes, MAX_REQUEST_BYTES, type Services } from '../../api/app';
 import type { BatchDetail, BatchPageOptions, BatchSummary } from '../../api/batch-store';
 import { ApiMetrics } from '../../api/observability';
 import { PortalKeys } from '../../api/portal/session';
@@ -307,6 +307,32 @@ describe('the API routes', () => {
     expect(await stopping.call('GET', '/readyz', { token: null })).toMatchObject({ status: 503, json: { status: 'stopping' } });
     const metrics = await up.app.request('/metrics');
     expect(await metrics.text()).toContain('webhooks_api_requests_total{method="GET",route="/healthz",status="200"} 1');
+  });
+
+  it('refuses a body over the limit with 413 whether its length is declared or only known as it streams, and calls no service', async () => {
+    const { app, calls } = setup();
+    const events = JSON.stringify([{ type: 'a', data: { blob: 'x'.repeat(MAX_REQUEST_BYTES) } }]);
+    const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const declared = await app.request('/v1/partners/acme/events', { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(events)) }, body: events });
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get('content-type')).toBe('application/problem+json');
+    const chunks = [events.slice(0, 1000), events.slice(1000)];
+    const streamed = await app.request('/v1/partners/acme/events', {
+      method: 'POST',
+      headers,
+      body: new ReadableStream({
+        pull(controller) {
+          const chunk = chunks.shift();
+          if (chunk === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(chunk));
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const small = await app.request('/v1/partners/acme/events', { method: 'POST', headers: { ...headers, 'content-length': '31' }, body: '{"type":"a","data":{"n":1}}    ' });
+    expect(small.status).toBe(202);
+    expect(calls).toEqual(['publish acme a']);
   });
 
   it('renders an unknown route as a 404 problem and a failing service as a 500 problem without its message', async () => {

@@ -79,6 +79,44 @@ describe('group commit of events into signals', () => {
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
   });
 
+  it('says a subscription is overloaded once its oldest unrecorded event waited shedAfterMs, in flight or queued, and not after', async () => {
+    const { calls, send } = recorder();
+    let now = 1_000;
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000, shedAfterMs: 500 }, () => now);
+    expect(committer.overloaded('s1')).toBe(false);
+    const first = committer.submit('s1', [event('a')], [10]);
+    await tick();
+    now += 300;
+    const second = committer.submit('s1', [event('b')], [10]);
+    now += 199;
+    expect(committer.overloaded('s1')).toBe(false);
+    now += 1;
+    // 'a' has been in flight for 500 ms; another subscription is not held back by it.
+    expect(committer.overloaded('s1')).toBe(true);
+    expect(committer.overloaded('s2')).toBe(false);
+    calls[0]!.finish();
+    expect(await first).toBe(true);
+    await tick();
+    // 'b' is in flight now, queued 200 ms ago.
+    expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
+    expect(committer.overloaded('s1')).toBe(false);
+    now += 300;
+    expect(committer.overloaded('s1')).toBe(true);
+    calls[1]!.finish();
+    expect(await second).toBe(true);
+    expect(committer.overloaded('s1')).toBe(false);
+  });
+
+  it('never says overloaded without shedAfterMs', async () => {
+    const { send } = recorder();
+    let now = 0;
+    const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000 }, () => now);
+    void committer.submit('s1', [event('a')], [10]);
+    await tick();
+    now += 3_600_000;
+    expect(committer.overloaded('s1')).toBe(false);
+  });
+
   it('rejects every request of a failed signal, and reports a vanished subscription as not recorded', async () => {
     const { calls, send } = recorder();
     const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000 });

@@ -1,0 +1,138 @@
+/**
+ * What a step cost in Temporal's own units, read back from the histories it wrote: every workflow
+ * run open during the step (visibility: running, or closed since the step began), each history
+ * read in full, and its events that happened inside the step counted by kind and by bytes. These
+ * figures do not depend on the machine's speed, and they are what a Temporal Cloud bill counts.
+ */
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface TemporalCost {
+  /** Workflow runs touched by the step (subscriptions, their continued runs, batches). */
+  runs: number;
+  /** History events written in the step, and their encoded bytes. */
+  historyEvents: number;
+  historyBytes: number;
+  /** Runs started (a batch's child workflow, a continue-as-new run). */
+  workflowStarts: number;
+  childStarts: number;
+  signals: number;
+  /** Signals a workflow sent to another (the gate's releases). */
+  externalSignals: number;
+  updates: number;
+  /** Activity attempts: each completed activity's final attempt number (retries included). */
+  activityAttempts: number;
+  timers: number;
+  /** Memo or search-attribute changes. */
+  upserts: number;
+  workflowTasks: number;
+  /** Workflow tasks that failed or timed out: zero in a healthy run. */
+  workflowTaskFailures: number;
+  /**
+   * Billable actions as Temporal Cloud counts them, approximately: runs started, signals (received
+   * and sent), updates, activity attempts, timers, and memo/search-attribute upserts.
+   */
+  actions: number;
+}
+
+const millis = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+
+/** Counts what happened in Temporal between `fromMs` and `toMs` (epoch milliseconds). */
+export async function temporalCost(client: Client, namespace: string, fromMs: number, toMs: number): Promise<TemporalCost> {
+  const cost: TemporalCost = {
+    runs: 0,
+    historyEvents: 0,
+    historyBytes: 0,
+    workflowStarts: 0,
+    childStarts: 0,
+    signals: 0,
+    externalSignals: 0,
+    updates: 0,
+    activityAttempts: 0,
+    timers: 0,
+    upserts: 0,
+    workflowTasks: 0,
+    workflowTaskFailures: 0,
+    actions: 0,
+  };
+  const since = new Date(fromMs).toISOString();
+  const runs: { workflowId: string; runId: string }[] = [];
+  for await (const execution of client.workflow.list({ query: `ExecutionStatus = 'Running' OR CloseTime >= '${since}'` })) {
+    runs.push({ workflowId: execution.workflowId, runId: execution.runId });
+  }
+  cost.runs = runs.length;
+  const count = (event: HistoryEvent) => {
+    const at = millis(event);
+    if (at < fromMs || at > toMs) return;
+    cost.historyEvents++;
+    cost.historyBytes += temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
+    switch (event.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        cost.workflowStarts++;
+        break;
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        cost.childStarts++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        cost.signals++;
+        break;
+      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        cost.externalSignals++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        cost.updates++;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        cost.activityAttempts += event.activityTaskStartedEventAttributes?.attempt ?? 1;
+        break;
+      case EventType.EVENT_TYPE_TIMER_STARTED:
+        cost.timers++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        cost.upserts++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        cost.workflowTasks++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        cost.workflowTasks++;
+        cost.workflowTaskFailures++;
+        break;
+    }
+  };
+  const queue = [...runs];
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let run = queue.shift(); run; run = queue.shift()) {
+        let nextPageToken: Uint8Array | undefined;
+        do {
+          const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: run, nextPageToken, maximumPageSize: 1000 });
+          for (const event of page.history?.events ?? []) count(event);
+          nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+        } while (nextPageToken);
+      }
+    }),
+  );
+  cost.actions = cost.workflowStarts + cost.signals + cost.externalSignals + cost.updates + cost.activityAttempts + cost.timers + cost.upserts;
+  return cost;
+}
+
+/** The same figures per 1,000 accepted events (history bytes per event). */
+export function perThousandEvents(cost: TemporalCost, events: number) {
+  const per = (n: number) => +((n / Math.max(1, events)) * 1000).toFixed(1);
+  return {
+    actions: per(cost.actions),
+    signals: per(cost.signals),
+    workflowStarts: per(cost.workflowStarts),
+    activityAttempts: per(cost.activityAttempts),
+    timers: per(cost.timers),
+    workflowTasks: per(cost.workflowTasks),
+    historyBytesPerEvent: Math.round(cost.historyBytes / Math.max(1, events)),
+  };
+}

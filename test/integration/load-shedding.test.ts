@@ -1,0 +1,108 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import type { BatchPayload } from '../../domain/payload';
+import { freePort, sleep } from '../../scripts/kit';
+import { startDevServerProcess } from '../../scripts/temporal-dev-server';
+import { createTestWorker, testConfig } from '../support/harness';
+import { Receiver } from '../support/receiver';
+import { eventually } from '../support/temporal';
+
+/**
+ * Load shedding (INGEST_SHED_AFTER_MS) against a real dev server that the test freezes with
+ * SIGSTOP: a request to a subscription whose events Temporal has not recorded for longer than the
+ * limit is refused at once with 503 and Retry-After, acknowledging nothing, instead of queueing
+ * behind the stalled signal; once Temporal answers again, the same request is accepted and every
+ * accepted event is delivered exactly once.
+ */
+const TOKEN = 'shed-token-0123456789abcdef';
+
+describe('load shedding', () => {
+  let server: ChildProcess;
+  let dir: string;
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let receiver: Receiver;
+  let app: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'webhooks-shed-'));
+    const port = await freePort();
+    server = startDevServerProcess({ ip: '127.0.0.1', port, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
+    for (let i = 0; !env; i++) {
+      env = (await TestWorkflowEnvironment.createFromExistingServer({ address: `127.0.0.1:${port}` }).catch(async (err: unknown) => {
+        if (i > 120) throw err;
+        await sleep(250);
+        return undefined;
+      }))!;
+    }
+    const config = testConfig({ INGEST_SHED_AFTER_MS: '300' });
+    worker = await createTestWorker(env, config);
+    running = worker.run();
+    receiver = await Receiver.start();
+    app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TOKEN }] });
+  });
+
+  afterAll(async () => {
+    server?.kill('SIGCONT');
+    worker?.shutdown();
+    await running;
+    await receiver?.close();
+    await env?.teardown();
+    server?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (path: string, body: unknown) =>
+    app.request(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('refuses events for a subscription behind a stalled signal with 503 and Retry-After, then accepts their retry once', async () => {
+    const [warm, stalledId, shed1, shed2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const created = await post('/v1/partners/shed/subscriptions', { url: receiver.url('/shed'), eventTypes: ['t'], batching: { windowMs: 1_000, maxEvents: 100 } });
+    expect(created.status).toBe(201);
+    // A first event warms the routing table and shows the path works.
+    expect((await post('/v1/partners/shed/events', { id: warm, type: 't', data: {} })).status).toBe(202);
+
+    server.kill('SIGSTOP');
+    let stalledAnswer: number | undefined;
+    const stalled = Promise.resolve(post('/v1/partners/shed/events', { id: stalledId, type: 't', data: {} })).then((response) => (stalledAnswer = response.status));
+    // Past INGEST_SHED_AFTER_MS with the signal carrying 'stalled' unanswered.
+    await sleep(600);
+    const refused = await post('/v1/partners/shed/events', [
+      { id: shed1, type: 't', data: {} },
+      { id: shed2, type: 't', data: {} },
+    ]);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/is behind.*nothing of this request is acknowledged/);
+    // Refused while the stalled request still waits: shedding does not queue behind it.
+    expect(stalledAnswer).toBeUndefined();
+
+    server.kill('SIGCONT');
+    await stalled;
+    expect(stalledAnswer).toBe(202);
+    const retried = await post('/v1/partners/shed/events', [
+      { id: shed1, type: 't', data: {} },
+      { id: shed2, type: 't', data: {} },
+    ]);
+    expect(retried.status).toBe(202);
+
+    const delivered = await eventually(() => {
+      const ids = receiver.requests.flatMap((request) => (JSON.parse(request.body) as BatchPayload).events.map((event) => event.id));
+      return ids.length >= 4 ? ids : undefined;
+    });
+    // Give a wrongly queued copy time to arrive in a later window before counting.
+    await sleep(2_000);
+    const all = receiver.requests.flatMap((request) => (JSON.parse(request.body) as BatchPayload).events.map((event) => event.id));
+    expect(new Set(delivered)).toEqual(new Set([warm, stalledId, shed1, shed2]));
+    expect(all.sort()).toEqual([warm, stalledId, shed1, shed2].sort());
+  });
+});
