@@ -21,7 +21,8 @@ import { createSubscription, percentile, startStack, TOKEN, type Stack, type Tem
 const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
 const profiling = process.argv.includes('--profile');
-const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1];
+/** `--scenario=hot,shared`: only these scenarios. */
+const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1]?.split(',');
 /** `--encryption=compare`, `--catalog=compare`: the hot and shared scenarios with and without the feature, alternating stacks. */
 const comparison = process.argv.includes('--encryption=compare') ? 'encryption' : process.argv.includes('--catalog=compare') ? 'catalog' : undefined;
 /** `--against=<revision>`: that revision's worker and API beside this tree's, A/B on alternating stacks. */
@@ -54,7 +55,7 @@ const scenarios: Scenario[] = [
   { name: 'shared', description: '100 subscriptions sharing the load', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 10000 },
   { name: 'sparse', description: 'many subscriptions, sparse traffic (2 events each per 5 s window)', subscriptions: quick ? 100 : 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: ((quick ? 100 : 1000) * 2) / 5 },
   { name: 'failing', description: 'one subscription whose receiver fails half of the attempts', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000, failRatio: 0.5 },
-].filter((s) => (profiling ? s.name === 'hot' : !only || s.name === only));
+].filter((s) => (profiling ? s.name === 'hot' : !only || only.includes(s.name)));
 
 interface LoadResult {
   durationMs: number;
