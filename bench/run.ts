@@ -220,6 +220,7 @@ async function compareVariants(label: string, [a, b]: [Variant, Variant], report
       ].join(' '),
     );
   }
+  printStalls(rows.map((row) => [`${row.scenario} ${row.load} ${row.variant} (stack ${row.run})`, row]));
   // Ratios: the mean of B's two stacks over the mean of A's, per scenario and load.
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
   const ratios: Record<string, Record<string, number>> = {};
@@ -370,7 +371,14 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against) printTable(report);
+  if (!profiling && !comparison && !against) {
+    printTable(report);
+    printStalls(
+      Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
+        [value.fixed, ...value.steps, ...(value.halfLoad ? [value.halfLoad] : []), ...(value.closed ? [value.closed] : [])].map((step, i): [string, StepResult] => [`${name} ${i === 0 ? 'fixed' : step === value.halfLoad ? 'half' : step === value.closed ? 'closed' : `step ${i}`}`, step]),
+      ),
+    );
+  }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -386,6 +394,19 @@ function printProfiles(profiles: Record<string, ReturnType<typeof threadProfiles
     for (const { thread, summary } of threads.filter((t) => t.summary.busySeconds >= 0.5)) {
       console.log(`  thread ${thread} by package: ` + summary.byGroup.map((g) => `${g.group} ${g.share}%`).join(', '));
       for (const f of summary.topFunctions.slice(0, 8)) console.log(`    ${String(f.share).padStart(5)}%  ${f.name}  (${f.where})`);
+    }
+  }
+}
+
+/** Each step's failed and slow workflow tasks (bench/temporal-cost.ts): what its stalls were made of. */
+function printStalls(steps: [string, StepResult][]): void {
+  const stalled = steps.filter(([, step]) => step.temporal.slowWorkflowTasks.length > 0);
+  if (stalled.length === 0) return void console.log('\nno workflow task failed or took 500 ms or more in any step');
+  console.log('\nworkflow tasks that failed or took 500 ms or more (scheduled to closed), first 6 of each step:');
+  for (const [label, step] of stalled) {
+    console.log(`  ${label}: ${step.temporal.slowWorkflowTasks.length} (${step.temporal.workflowTaskFailures} failed); 202 p99 ${step.latency202Ms.p99} ms`);
+    for (const task of step.temporal.slowWorkflowTasks.slice(0, 6)) {
+      console.log(`    ${task.at.slice(11, 23)} ${task.workflowId.slice(0, 40).padEnd(40)} queued ${task.queuedMs} ms, ran ${task.ranMs} ms, ${task.outcome}${task.cause ? ` (${task.cause})` : ''} at history event ${task.historyEvents}`);
     }
   }
 }

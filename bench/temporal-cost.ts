@@ -33,11 +33,19 @@ export interface TemporalCost {
   /** Workflow tasks that failed or timed out: zero in a healthy run. */
   workflowTaskFailures: number;
   /**
+   * Workflow tasks that failed, or took SLOW_TASK_MS or more from scheduled to closed: what a
+   * stall is made of (a failed continue-as-new and the replay after it, a task queued behind others).
+   */
+  slowWorkflowTasks: { workflowId: string; at: string; queuedMs: number; ranMs: number; outcome: string; cause?: string; historyEvents: number }[];
+  /**
    * Billable actions as Temporal Cloud counts them, approximately: runs started, signals (received
    * and sent), updates, activity attempts, timers, and memo/search-attribute upserts.
    */
   actions: number;
 }
+
+/** A workflow task this slow (scheduled to closed) is listed in `slowWorkflowTasks`. */
+const SLOW_TASK_MS = 500;
 
 const millis = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 
@@ -57,6 +65,7 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     upserts: 0,
     workflowTasks: 0,
     workflowTaskFailures: 0,
+    slowWorkflowTasks: [],
     actions: 0,
   };
   const since = new Date(fromMs).toISOString();
@@ -65,8 +74,10 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     runs.push({ workflowId: execution.workflowId, runId: execution.runId });
   }
   cost.runs = runs.length;
-  const count = (event: HistoryEvent) => {
+  const count = (event: HistoryEvent, task: { scheduledAt: number; startedAt: number }, workflowId: string) => {
     const at = millis(event);
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) task.scheduledAt = at;
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) task.startedAt = at;
     if (at < fromMs || at > toMs) return;
     cost.historyEvents++;
     cost.historyBytes += temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
@@ -97,13 +108,24 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
         cost.upserts++;
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        cost.workflowTasks++;
-        break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: {
         cost.workflowTasks++;
-        cost.workflowTaskFailures++;
+        const failed = event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+        if (failed) cost.workflowTaskFailures++;
+        if (failed || at - task.scheduledAt >= SLOW_TASK_MS) {
+          cost.slowWorkflowTasks.push({
+            workflowId,
+            at: new Date(task.scheduledAt).toISOString(),
+            queuedMs: Math.round(task.startedAt - task.scheduledAt),
+            ranMs: Math.round(at - task.startedAt),
+            outcome: failed ? 'failed' : 'completed',
+            ...(event.workflowTaskFailedEventAttributes ? { cause: proto.temporal.api.enums.v1.WorkflowTaskFailedCause[event.workflowTaskFailedEventAttributes.cause ?? 0] } : {}),
+            historyEvents: Number(event.eventId),
+          });
+        }
         break;
+      }
     }
   };
   const queue = [...runs];
@@ -111,9 +133,10 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     Array.from({ length: 16 }, async () => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         let nextPageToken: Uint8Array | undefined;
+        const task = { scheduledAt: 0, startedAt: 0 };
         do {
           const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: run, nextPageToken, maximumPageSize: 1000 });
-          for (const event of page.history?.events ?? []) count(event);
+          for (const event of page.history?.events ?? []) count(event, task, run.workflowId);
           nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
         } while (nextPageToken);
       }

@@ -1,3 +1,4 @@
+import { eventDigest, joinDigests, splitDigests } from '../domain/event-digest';
 import { EndpointGate, type EndpointHealth, type EndpointReport, type GateState } from '../domain/endpoint-gate';
 import { MAX_BATCH_BYTES } from '../domain/limits';
 import { eventBytes, eventsThatFit } from '../domain/payload';
@@ -29,7 +30,10 @@ export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, his
 export interface CarriedState {
   pending: WebhookEvent[];
   lastCutAt: number;
-  recentEventIds: string[];
+  /** Carried by runs before 2026-11-30: the recent ids themselves. */
+  recentEventIds?: string[];
+  /** The recent ids' digests (domain/event-digest.ts), concatenated, oldest first. */
+  recentEventDigests?: string;
   updatedAt: string;
   deleting: boolean;
   /** Batches this subscription has cut so far, over all its runs. */
@@ -74,7 +78,8 @@ export class SubscriptionState {
   private batchesThisRun = 0;
   /** Batches cut over all runs: the next batch's sequence number is this plus one. */
   private batchesCutCount: number;
-  private readonly recentIds: Set<string>;
+  /** Digests of the last DEDUPE_WINDOW_EVENTS accepted ids, oldest first (a Set keeps insertion order). */
+  private readonly recentDigests: Set<string>;
   private readonly gate: EndpointGate;
   private signing: SigningState;
 
@@ -91,7 +96,7 @@ export class SubscriptionState {
     this.updatedAt = carried?.updatedAt ?? input.createdAt;
     this.deleting = carried?.deleting ?? false;
     this.batchesCutCount = carried?.batchesCut ?? 0;
-    this.recentIds = new Set(carried?.recentEventIds ?? []);
+    this.recentDigests = new Set(carried?.recentEventDigests !== undefined ? splitDigests(carried.recentEventDigests) : (carried?.recentEventIds ?? []).map(eventDigest));
     this.gate = new EndpointGate(carried?.gate);
     this.signing = carried?.signing ?? INITIAL_SIGNING;
     this.backoffScale = input.backoffScale ?? 1;
@@ -132,8 +137,9 @@ export class SubscriptionState {
     this.signalsThisRun++;
     const wasEmpty = this.pending.length === 0;
     for (const event of events) {
-      if (this.recentIds.has(event.id)) continue;
-      this.remember(event.id);
+      const digest = eventDigest(event.id);
+      if (this.recentDigests.has(digest)) continue;
+      this.remember(digest);
       this.pending.push(event);
       this.pendingSizes.push(eventBytes(event));
     }
@@ -254,7 +260,7 @@ export class SubscriptionState {
       carried: {
         pending: this.pending,
         lastCutAt: this.lastCutAt,
-        recentEventIds: [...this.recentIds],
+        recentEventDigests: joinDigests(this.recentDigests),
         updatedAt: this.updatedAt,
         deleting: this.deleting,
         batchesCut: this.batchesCutCount,
@@ -281,12 +287,12 @@ export class SubscriptionState {
     };
   }
 
-  private remember(id: string): void {
-    this.recentIds.add(id);
-    if (this.recentIds.size > DEDUPE_WINDOW_EVENTS) {
-      // A Set iterates in insertion order: the first id is the oldest.
-      const oldest = this.recentIds.values().next().value;
-      if (oldest !== undefined) this.recentIds.delete(oldest);
+  private remember(digest: string): void {
+    this.recentDigests.add(digest);
+    if (this.recentDigests.size > DEDUPE_WINDOW_EVENTS) {
+      // A Set iterates in insertion order: the first digest is the oldest.
+      const oldest = this.recentDigests.values().next().value;
+      if (oldest !== undefined) this.recentDigests.delete(oldest);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEDUPE_WINDOW_EVENTS, SubscriptionState } from '../../workflows/subscription-state';
 
@@ -28,6 +29,28 @@ describe("a subscription's state", () => {
     state.takeBatch(state.pendingCount, 1_000);
     state.accept([event(`e${DEDUPE_WINDOW_EVENTS}`), event('e0')]);
     expect(pendingIds(state)).toEqual(['e0']);
+  });
+
+  it('carries the dedupe window to the next run as digests, about 11 bytes an id, and reads the ids older runs carried', () => {
+    const ids = Array.from({ length: DEDUPE_WINDOW_EVENTS }, () => randomUUID());
+    const state = new SubscriptionState(input);
+    for (const id of ids) state.accept([event(id)]);
+    state.takeBatch(state.pendingCount, 1_000);
+    const carried = state.carryOver();
+    expect(carried.carried!.recentEventIds).toBeUndefined();
+    expect(carried.carried!.recentEventDigests!.length).toBe(11 * DEDUPE_WINDOW_EVENTS);
+    expect(JSON.stringify(carried).length).toBeLessThan(120_000);
+    // (cloned: between runs the input goes through Temporal, never shared)
+    const next = new SubscriptionState(structuredClone(carried));
+    next.accept([event(ids[0]!), event(ids[DEDUPE_WINDOW_EVENTS - 1]!), event('new')]);
+    expect(pendingIds(next)).toEqual(['new']);
+    // A run carried over by code before digests: its ids are still recognised, and carried on as digests.
+    const older = new SubscriptionState({ ...input, carried: { ...structuredClone(carried.carried!), recentEventDigests: undefined, recentEventIds: ['old-1', 'old-2'] } });
+    older.accept([event('old-2'), event('fresh')]);
+    expect(pendingIds(older)).toEqual(['fresh']);
+    const after = new SubscriptionState(structuredClone(older.carryOver()));
+    after.accept([event('old-1'), event('fresh'), event('other')]);
+    expect(pendingIds(after)).toEqual(['fresh', 'other']);
   });
 
   it('wakes the batching loop when events arrive on an empty queue or reach maxEvents, not otherwise', () => {
