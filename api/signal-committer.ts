@@ -3,22 +3,34 @@ import type { WebhookEvent } from '../domain/schema';
 /**
  * Group commit of events into signals. Temporal advises about 5 signals a second, sustained, to
  * one workflow, and refuses a run's 10,001st: so all the events that concurrent requests send to
- * one subscription while a signal is in flight, or within `minIntervalMs` of the last one, go out
+ * one subscription while a signal is in flight, or within the interval after the last one, go out
  * together in the next signal. Each request's promise settles when the signal carrying its last
  * event does: a 202 then means Temporal has recorded all of them. Order of submission is kept.
+ *
+ * The interval is `minIntervalMs`, longer when this process signals many subscriptions at once:
+ * then all of them together stay near `signalsPerSecond` (each subscription's interval is the
+ * number of subscriptions signalled lately divided by that budget, at most MAX_INTERVAL_MS). Spread
+ * load, a few events a second to each of many subscriptions, then carries several events per
+ * signal instead of one: a signal costs Temporal a history event and a workflow task whatever it
+ * carries.
  */
 export interface CommitterOptions {
   /** The least time between two signals to one subscription from this process. */
   minIntervalMs: number;
+  /** Signals a second this process aims to stay near, over all subscriptions (Infinity: no budget). */
+  signalsPerSecond?: number;
   /** The most serialized event bytes one signal carries (Temporal refuses payloads over 2 MB). */
   maxSignalBytes: number;
   /**
-   * A subscription is overloaded once its oldest event not yet recorded has waited this long:
-   * `overloaded()` then says so, and the caller refuses new events for it rather than queue them
-   * behind a stalled signal. Infinity: never.
+   * A subscription is overloaded once Temporal has not answered its signal in flight for this long
+   * (or an event has waited this long past the interval): `overloaded()` then says so, and the
+   * caller refuses new events for it rather than queue them behind a stalled signal. Infinity: never.
    */
   shedAfterMs?: number;
 }
+
+/** The longest the signal budget stretches a subscription's interval: the 202 waits at most this plus one signal. */
+export const MAX_INTERVAL_MS = 750;
 
 /** Sends one signal. Resolves `false` when the subscription no longer exists. */
 export type SendSignal = (key: string, events: WebhookEvent[]) => Promise<boolean>;
@@ -33,8 +45,6 @@ interface Entry {
 interface Lane {
   queue: Entry[];
   inFlight: boolean;
-  /** When the oldest entry of the signal in flight was queued. */
-  inFlightSince: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   lastSentAt: number;
 }
@@ -86,9 +96,18 @@ export class SignalCommitter {
    */
   overloaded(key: string): boolean {
     const lane = this.lanes.get(key);
-    if (!lane) return false;
-    const oldest = Math.min(lane.inFlight ? lane.inFlightSince : Infinity, lane.queue[0]?.queuedAt ?? Infinity);
-    return this.now() - oldest >= (this.options.shedAfterMs ?? Infinity);
+    const limit = this.options.shedAfterMs ?? Infinity;
+    if (!lane || limit === Infinity) return false;
+    const now = this.now();
+    if (lane.inFlight && now - lane.lastSentAt >= limit) return true;
+    const oldest = lane.queue[0]?.queuedAt;
+    return oldest !== undefined && now - oldest >= this.interval() + limit;
+  }
+
+  /** The least time between two signals to one subscription, given how many are being signalled. */
+  interval(): number {
+    const { minIntervalMs, signalsPerSecond = Infinity } = this.options;
+    return Math.max(minIntervalMs, Math.min(MAX_INTERVAL_MS, (1000 * this.lanes.size) / signalsPerSecond));
   }
 
   private chunk(events: WebhookEvent[], sizes: number[]): { events: WebhookEvent[]; bytes: number }[] {
@@ -110,7 +129,7 @@ export class SignalCommitter {
   private lane(key: string): Lane {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { queue: [], inFlight: false, inFlightSince: Infinity, timer: undefined, lastSentAt: -Infinity };
+      lane = { queue: [], inFlight: false, timer: undefined, lastSentAt: -Infinity };
       this.lanes.set(key, lane);
     }
     return lane;
@@ -122,7 +141,7 @@ export class SignalCommitter {
    */
   private schedule(key: string, lane: Lane): void {
     if (lane.inFlight || lane.timer) return;
-    const wait = lane.lastSentAt + this.options.minIntervalMs - this.now();
+    const wait = lane.lastSentAt + this.interval() - this.now();
     if (wait <= 0) {
       if (lane.queue.length > 0) void this.flush(key, lane);
       else this.lanes.delete(key);
@@ -144,7 +163,6 @@ export class SignalCommitter {
       bytes += next.bytes;
     }
     lane.inFlight = true;
-    lane.inFlightSince = taken[0]!.queuedAt;
     lane.lastSentAt = this.now();
     const events = taken.flatMap((entry) => entry.events);
     try {

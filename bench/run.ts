@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
 import { perThousandEvents, temporalCost } from './temporal-cost';
-import { cpuSeconds, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
+import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
 import { createSubscription, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');
@@ -25,6 +25,10 @@ const profiling = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=')[1]?.split(',');
 /** `--encryption=compare`, `--catalog=compare`: the hot and shared scenarios with and without the feature, alternating stacks. */
 const comparison = process.argv.includes('--encryption=compare') ? 'encryption' : process.argv.includes('--catalog=compare') ? 'catalog' : undefined;
+/** `--restarts`: many subscriptions, the worker killed with a backlog, at two history lengths. */
+const restarts = process.argv.includes('--restarts');
+/** `--neighbours`: one healthy partner under load beside partners whose endpoints refuse connections, and after a restart of everything. */
+const neighbours = process.argv.includes('--neighbours');
 /** `--against=<revision>`: that revision's worker and API beside this tree's, A/B on alternating stacks. */
 const against = process.argv.find((arg) => arg.startsWith('--against='))?.split('=')[1];
 const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
@@ -47,12 +51,14 @@ interface Scenario {
   failRatio?: number;
   /** Events per request: 1 posts single event objects, more posts arrays. */
   eventsPerRequest?: number;
+  /** false: the endpoints refuse every delivery, so the step does not wait for arrivals. */
+  expectsDelivery?: false;
 }
 
 const scenarios: Scenario[] = [
   { name: 'hot', description: 'one hot subscription, maxEvents 100, windowMs 1000, single-event requests', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000 },
   { name: 'hot-array', description: 'the hot subscription, producers posting arrays of 100 events', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 2000 : 5000, eventsPerRequest: 100 },
-  { name: 'shared', description: '100 subscriptions sharing the load', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 10000 },
+  { name: 'shared', description: '100 subscriptions sharing the load, windowMs 5000', subscriptions: 100, batching: { windowMs: 5000, maxEvents: 100 }, rate: quick ? 300 : 600 },
   { name: 'sparse', description: 'many subscriptions, sparse traffic (2 events each per 5 s window)', subscriptions: quick ? 100 : 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: ((quick ? 100 : 1000) * 2) / 5 },
   { name: 'failing', description: 'one subscription whose receiver fails half of the attempts', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: quick ? 1000 : 2000, failRatio: 0.5 },
 ].filter((s) => (profiling ? s.name === 'hot' : !only || only.includes(s.name)));
@@ -97,7 +103,8 @@ async function offer(stack: Stack, scenario: Scenario, partners: string[], rate:
 
 type StepResult = Awaited<ReturnType<typeof runStep>>;
 
-async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode = 'open') {
+/** `afterLoad` runs once the load has ended, before the step waits for arrivals (a crash, say). */
+async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode = 'open', afterLoad?: () => Promise<void>) {
   // What an earlier, overloaded step left undelivered still competes with this one: say how much.
   const backlogAtStart = stack.backlog();
   stack.receiver.reset();
@@ -105,10 +112,11 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   const stepStart = Date.now();
   const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const result = await offer(stack, scenario, partners, rate, mode);
+  await afterLoad?.();
   // Settle: everything accepted should arrive within a window plus retries; stop waiting after 30 s.
   const settleStart = Date.now();
   const missing = () => result.accepted.filter(([id]) => !stack.receiver.arrivals.has(id)).length;
-  while (missing() > 0 && Date.now() - settleStart < scenario.batching.windowMs + (quick ? 10_000 : 30_000)) await sleep(250);
+  while (scenario.expectsDelivery !== false && missing() > 0 && Date.now() - settleStart < scenario.batching.windowMs + (quick ? 10_000 : 30_000)) await sleep(250);
   const stepEnd = Date.now();
   const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
   const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
@@ -167,7 +175,7 @@ interface Variant {
 const comparisonLoads: Record<string, { moderate: number; overload: number }> = {
   hot: { moderate: 600, overload: 3000 },
   'hot-array': { moderate: 1000, overload: 6000 },
-  shared: { moderate: 300, overload: 1500 },
+  shared: { moderate: 200, overload: 600 },
   sparse: { moderate: 200, overload: 600 },
 };
 
@@ -183,6 +191,11 @@ async function compareVariants(label: string, [a, b]: [Variant, Variant], report
     for (const [run, variant] of [a, b, b, a].entries()) {
       const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal, root: variant.root });
       try {
+        if (!report.ceilings) {
+          // Once, on the first stack: the ratios to Temporal's ceiling are then within this run too.
+          report.ceilings = { receiver: await receiverCeiling(stack, CONCURRENCY, 10_000), temporal: await temporalCeiling(stack, CONCURRENCY, 10_000) };
+          console.log(`ceilings: ${JSON.stringify(report.ceilings)}`);
+        }
         await variant.prepare?.(stack);
         const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${run}-${i}`);
         for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
@@ -265,6 +278,132 @@ function revisionVariants(revision: string): [Variant, Variant] {
   ];
 }
 
+/**
+ * `--restarts`: 1,000 subscriptions (100 with --quick) under spread load; after each of two growth
+ * phases (the histories lengthen), a burst of events, then SIGKILL to the worker as soon as the
+ * burst has been accepted, and a new worker. Reports the subscriptions' history lengths and the
+ * time from the kill to the first delivery and to the last event of the burst delivered: how a
+ * restart's cost grows with history length, for choosing the continue-as-new point.
+ */
+interface RestartRow {
+  phase: number;
+  subscriptions: number;
+  historyLength: { p50: number | null; max: number | null };
+  burstAccepted: number;
+  undelivered: number;
+  firstDeliveryAfterKillMs: number | null;
+  allDeliveredAfterKillMs: number | null;
+  workflowTaskFailures: number;
+  slowWorkflowTasks: number;
+  worstWorkflowTaskMs: number;
+}
+
+async function workerRestarts(): Promise<RestartRow[]> {
+  const count = quick ? 100 : 1000;
+  const batching = { windowMs: 1000, maxEvents: 100 };
+  const spread: Scenario = { name: 'restarts', description: 'spread load', subscriptions: count, batching, rate: quick ? 200 : 400 };
+  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+  const results: RestartRow[] = [];
+  try {
+    const partners = Array.from({ length: count }, (_, i) => `restart-${i}`);
+    for (const partnerId of partners) await createSubscription(stack, partnerId, batching);
+    for (const phase of [1, 2]) {
+      const grow = await runStep(stack, { ...spread, name: `grow ${phase}` }, partners, spread.rate);
+      console.error('restarts grow', phase, JSON.stringify({ ...grow, timeline: undefined, temporal: undefined }));
+      // History lengths of a sample of the subscriptions' current runs.
+      const lengths: number[] = [];
+      for await (const execution of stack.client.workflow.list({ query: "WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running'", pageSize: 50 })) {
+        lengths.push((await stack.client.workflow.getHandle(execution.workflowId).describe()).historyLength);
+        if (lengths.length >= 50) break;
+      }
+      lengths.sort((a, b) => a - b);
+      let killedAt = 0;
+      const burst = await runStep(stack, { ...spread, name: `burst ${phase}` }, partners, spread.rate, 'open', async () => {
+        killedAt = Date.now();
+        await stack.restart('worker');
+      });
+      const arrivals = [...stack.receiver.arrivals.values()].filter((at) => at >= killedAt);
+      const firstDeliveryMs = arrivals.length ? arrivals.reduce((min, at) => Math.min(min, at), Infinity) - killedAt : null;
+      const lastDeliveryMs = burst.undelivered === 0 && arrivals.length ? arrivals.reduce((max, at) => Math.max(max, at), 0) - killedAt : null;
+      const row: RestartRow = {
+        phase,
+        subscriptions: count,
+        historyLength: { p50: percentile(lengths, 50), max: lengths[lengths.length - 1] ?? null },
+        burstAccepted: burst.acceptedCount,
+        undelivered: burst.undelivered,
+        firstDeliveryAfterKillMs: firstDeliveryMs,
+        allDeliveredAfterKillMs: lastDeliveryMs,
+        workflowTaskFailures: burst.temporal.workflowTaskFailures,
+        slowWorkflowTasks: burst.temporal.slowWorkflowTasks.length,
+        worstWorkflowTaskMs: burst.temporal.slowWorkflowTasks.reduce((max, task) => Math.max(max, task.queuedMs + task.ranMs), 0),
+      };
+      console.error('restarts burst', JSON.stringify(row));
+      results.push(row);
+    }
+  } finally {
+    await stack.stop();
+  }
+  console.log(`\nworker restarts: ${count} subscriptions; SIGKILL to the worker right after a burst of events was accepted, then a new worker`);
+  for (const row of results) {
+    console.log(
+      `  phase ${row.phase}: history length p50/max ${row.historyLength.p50}/${row.historyLength.max} events; burst ${row.burstAccepted} events; first delivery ${row.firstDeliveryAfterKillMs} ms and all delivered ${row.allDeliveredAfterKillMs ?? 'not within the settle time'} ms after the kill; ${row.slowWorkflowTasks} slow workflow tasks (worst ${row.worstWorkflowTaskMs} ms), ${row.workflowTaskFailures} failed`,
+    );
+  }
+  return results;
+}
+
+/**
+ * `--neighbours`: 50 partners whose endpoints refuse connections, each with a backlog of failing
+ * batches retrying (waits scaled by DELIVERY_BACKOFF_SCALE), beside one healthy partner under
+ * open-loop load; then the worker, the API and the dev server are killed (SIGKILL) and started
+ * again, and the healthy partner is loaded again. Target: its end-to-end p99 within windowMs + 2 s
+ * during the load and after the restart.
+ */
+async function noisyNeighbours(): Promise<Record<string, unknown>> {
+  const dead = quick ? 10 : 50;
+  const batching = { windowMs: 1000, maxEvents: 100 };
+  const healthy: Scenario = { name: 'healthy', description: 'the healthy partner', subscriptions: 1, batching, rate: quick ? 300 : 500 };
+  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+  try {
+    const refusing = `http://127.0.0.1:${await freePort()}/hook`;
+    const deadPartners = Array.from({ length: dead }, (_, i) => `refused-${i}`);
+    for (const partnerId of deadPartners) {
+      await createOne(stack.apiUrl, TOKEN, partnerId, { url: refusing, eventTypes: ['page.viewed'], batching });
+    }
+    await createSubscription(stack, 'healthy', batching);
+    // The backlog: about 20 failing batches per refusing partner, then retrying as the load runs.
+    const backlog: Scenario = { name: 'backlog', description: 'events for the refusing partners', subscriptions: dead, batching, rate: dead * 5, expectsDelivery: false };
+    const backlogStep = await runStep(stack, backlog, deadPartners, backlog.rate);
+    console.error('neighbours backlog', JSON.stringify({ ...backlogStep, timeline: undefined, temporal: undefined }));
+    const pendingBatches = async () => (await stack.client.workflow.count("WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running'")).count;
+    await runStep(stack, { ...healthy, name: 'healthy warm-up' }, ['healthy'], Math.round(healthy.rate / 2));
+    const before = { pendingBatches: await pendingBatches() };
+    const during = await runStep(stack, healthy, ['healthy'], healthy.rate);
+    console.error('neighbours during', JSON.stringify({ ...during, timeline: undefined }));
+    const restartStarted = Date.now();
+    await stack.restart('all');
+    const restartMs = Date.now() - restartStarted;
+    const after = await runStep(stack, healthy, ['healthy'], healthy.rate);
+    console.error('neighbours after restart', JSON.stringify({ ...after, timeline: undefined }));
+    const targetMs = batching.windowMs + 2000;
+    const result = { refusingPartners: dead, backlogAccepted: backlogStep.acceptedCount, before, during, restartMs, after, p99TargetMs: targetMs, pendingBatchesAfter: await pendingBatches() };
+    console.log(`\nnoisy neighbours: ${dead} partners refusing connections (${backlogStep.acceptedCount} events of backlog, ${before.pendingBatches} batches retrying), one healthy partner at ${healthy.rate} events/s`);
+    for (const [label, step] of [['during', during], ['after a restart of everything', after]] as const) {
+      console.log(
+        `  ${label}: accepted ${step.acceptedPerSecond}/s, 202 p50/p99 ${step.latency202Ms.p50}/${step.latency202Ms.p99} ms, end-to-end p50/p99 ${step.endToEndMs.p50}/${step.endToEndMs.p99} ms (target ${targetMs}: ${step.endToEndMs.p99 !== null && step.endToEndMs.p99 <= targetMs ? 'met' : 'missed'}), undelivered ${step.undelivered}, workflow tasks failed ${step.temporal.workflowTaskFailures}`,
+      );
+    }
+    console.log(`  the restart (SIGKILL to worker, API and dev server, then the API healthy again): ${restartMs} ms`);
+    printStalls([
+      ['during', during],
+      ['after restart', after],
+    ]);
+    return result;
+  } finally {
+    await stack.stop();
+  }
+}
+
 /** `--encryption=compare`: payload encryption off and on. PAYLOAD_KEYS empty: off whatever the caller's environment says. */
 function encryptionVariants(): [Variant, Variant] {
   const key = `bench:${randomBytes(32).toString('base64')}`;
@@ -310,7 +449,9 @@ async function main(): Promise<void> {
   const peakRss: Record<string, Record<string, number>> = {};
   if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
   if (against) await compareVariants('revision', revisionVariants(against), report);
-  for (const [index, scenario] of comparison || against ? [] : scenarios.entries()) {
+  if (neighbours) report.neighbours = await noisyNeighbours();
+  if (restarts) report.restarts = await workerRestarts();
+  for (const [index, scenario] of comparison || against || neighbours || restarts ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -371,7 +512,7 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against) {
+  if (!profiling && !comparison && !against && !neighbours && !restarts) {
     printTable(report);
     printStalls(
       Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
@@ -380,7 +521,7 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : neighbours ? 'neighbours' : restarts ? 'restarts' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);

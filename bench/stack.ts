@@ -75,6 +75,12 @@ export interface Stack {
   pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
   /** Events accepted by the last step and not yet delivered (set by the step runner). */
   backlog: () => number;
+  /**
+   * A crash and a start again: SIGKILL to the worker (`worker`), or to the worker, the API and the
+   * dev server (`all`; its SQLite file stays), then the same processes started on the same ports.
+   * Resolves once the API answers /healthz again. The dev server only.
+   */
+  restart(which: 'worker' | 'all'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +100,7 @@ export async function startStack(
   let clientEnv: Record<string, string>;
   let temporalPids: Pick<Stack['pids'], 'temporal' | 'postgres'>;
   let stopTemporal = async () => {};
+  let startDevServer: (() => ChildProcess) | undefined;
   if (temporal === 'cluster') {
     const test = await startTestCluster();
     connectionOptions = test.cluster.connectionOptions();
@@ -103,8 +110,12 @@ export async function startStack(
     stopTemporal = () => test.teardown();
   } else {
     const temporalPort = await freePort();
-    const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
-    children.push(server);
+    startDevServer = () => {
+      const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
+      children.push(server);
+      return server;
+    };
+    const server = startDevServer();
     connectionOptions = { address: `127.0.0.1:${temporalPort}` };
     clientEnv = { TEMPORAL_ADDRESS: connectionOptions.address! };
     temporalPids = { temporal: [server.pid!] };
@@ -140,20 +151,42 @@ export async function startStack(
     children.push(child);
     return child;
   };
-  const worker = run('worker/main.ts');
-  const api = run('api/main.ts');
+  let worker = run('worker/main.ts');
+  let api = run('api/main.ts');
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitForHealthy(apiUrl, 60_000, 'the API');
   await sleep(3_000); // the worker builds its workflow bundle
   let stopped = false;
+  const pids: Stack['pids'] = { ...temporalPids, worker: [worker.pid!], api: [api.pid!] };
+  const kill = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
   return {
     address,
     apiUrl,
     client: new Client({ connection }),
     receiver,
     clientEnv,
-    pids: { ...temporalPids, worker: [worker.pid!], api: [api.pid!] },
+    pids,
     backlog: () => 0,
+    async restart(which) {
+      if (!startDevServer) throw new Error('restart needs the dev server');
+      await kill(worker);
+      if (which === 'all') {
+        await kill(api);
+        const server = children.find((child) => child.pid === pids.temporal[0])!;
+        await kill(server);
+        pids.temporal = [startDevServer().pid!];
+        api = run('api/main.ts');
+        pids.api = [api.pid!];
+      }
+      worker = run('worker/main.ts');
+      pids.worker = [worker.pid!];
+      await waitForHealthy(apiUrl, 120_000, 'the API');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -49,6 +49,8 @@ const environmentSchema = z.object({
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(100),
+  // 0: no budget.
+  INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
   // 0: never refuse events for load.
   INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
@@ -119,7 +121,7 @@ export interface Config {
   /** Signs Depo's sign-in links and sessions; every API process must share it (PORTAL_SECRET). */
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
-  ingest: { signalIntervalMs: number; shedAfterMs: number };
+  ingest: { signalIntervalMs: number; signalsPerSecond: number; shedAfterMs: number };
   /**
    * WEBHOOK_SIGNING_KEY (base64, at least 32 bytes) or WEBHOOK_SIGNING_KEY_FILE: every
    * subscription's signing secret is derived from it (domain/signing.ts). Unset: deliveries go
@@ -241,7 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     portal: { secret: e.PORTAL_SECRET },
-    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS, shedAfterMs: e.INGEST_SHED_AFTER_MS === 0 ? Infinity : e.INGEST_SHED_AFTER_MS },
+    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS, signalsPerSecond: e.INGEST_SIGNALS_PER_SECOND === 0 ? Infinity : e.INGEST_SIGNALS_PER_SECOND, shedAfterMs: e.INGEST_SHED_AFTER_MS === 0 ? Infinity : e.INGEST_SHED_AFTER_MS },
     catalog: { unknownTypes: e.UNKNOWN_EVENT_TYPES },
     signing: { key: signingKey(e) },
     dataDir: resolve(e.DATA_DIR),

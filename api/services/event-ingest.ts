@@ -59,7 +59,7 @@ export class EventIngest implements EventIngestService {
           throw err;
         }
       },
-      { minIntervalMs: config.ingest.signalIntervalMs, maxSignalBytes: MAX_SIGNAL_BYTES, shedAfterMs: config.ingest.shedAfterMs },
+      { minIntervalMs: config.ingest.signalIntervalMs, signalsPerSecond: config.ingest.signalsPerSecond, maxSignalBytes: MAX_SIGNAL_BYTES, shedAfterMs: config.ingest.shedAfterMs },
     );
   }
 
@@ -101,7 +101,7 @@ export class EventIngest implements EventIngestService {
     if (overloaded !== undefined) {
       this.metrics.requestsShed.inc();
       throw unavailable(
-        `subscription ${overloaded} is behind: Temporal has not yet recorded events sent to it ${this.shedAfterMs} ms ago; nothing of this request is acknowledged: retry it with the same event ids`,
+        `subscription ${overloaded} is behind: Temporal has not answered the last signal to it for ${this.shedAfterMs} ms or more; nothing of this request is acknowledged: retry it with the same event ids`,
         1,
       );
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignalCommitter } from '../../api/signal-committer';
+import { MAX_INTERVAL_MS, SignalCommitter } from '../../api/signal-committer';
 import type { WebhookEvent } from '../../domain/schema';
 
 const event = (id: string): WebhookEvent => ({ id, createdAt: '2026-01-01T00:00:00.000Z', type: 't', data: {} });
@@ -79,7 +79,7 @@ describe('group commit of events into signals', () => {
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
   });
 
-  it('says a subscription is overloaded once its oldest unrecorded event waited shedAfterMs, in flight or queued, and not after', async () => {
+  it('says a subscription is overloaded once its signal in flight has gone unanswered for shedAfterMs, and not after', async () => {
     const { calls, send } = recorder();
     let now = 1_000;
     const committer = new SignalCommitter(send, { minIntervalMs: 0, maxSignalBytes: 1_000, shedAfterMs: 500 }, () => now);
@@ -97,14 +97,60 @@ describe('group commit of events into signals', () => {
     calls[0]!.finish();
     expect(await first).toBe(true);
     await tick();
-    // 'b' is in flight now, queued 200 ms ago.
+    // 'b' went out just now: Temporal has had no time to answer it yet.
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
     expect(committer.overloaded('s1')).toBe(false);
-    now += 300;
+    now += 500;
     expect(committer.overloaded('s1')).toBe(true);
     calls[1]!.finish();
     expect(await second).toBe(true);
     expect(committer.overloaded('s1')).toBe(false);
+  });
+
+  it('stretches each subscription\'s interval when many are signalled, to stay near signalsPerSecond, up to MAX_INTERVAL_MS', async () => {
+    const { calls, send } = recorder();
+    let now = 0;
+    const committer = new SignalCommitter(send, { minIntervalMs: 100, maxSignalBytes: 1_000, signalsPerSecond: 20 }, () => now);
+    expect(committer.interval()).toBe(100);
+    void committer.submit('s1', [event('a')], [10]);
+    await tick();
+    // One subscription: 1 / 20 per second is 50 ms, under the minimum.
+    expect(committer.interval()).toBe(100);
+    for (let i = 2; i <= 10; i++) void committer.submit(`s${i}`, [event(`first-${i}`)], [10]);
+    await tick();
+    // Ten subscriptions at 20 signals a second: 500 ms each.
+    expect(committer.interval()).toBe(500);
+    for (const call of calls) call.finish();
+    await tick();
+    void committer.submit('s1', [event('b')], [10]);
+    void committer.submit('s1', [event('c')], [10]);
+    now += 499;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.filter((c) => c.key === 's1').map((c) => c.ids)).toEqual([['a']]);
+    now += 1;
+    await new Promise((resolve) => setTimeout(resolve, 520));
+    // Both waited for the stretched interval and went out together.
+    expect(calls.filter((c) => c.key === 's1').map((c) => c.ids)).toEqual([['a'], ['b', 'c']]);
+    for (let i = 11; i <= 100; i++) void committer.submit(`s${i}`, [event(`first-${i}`)], [10]);
+    await tick();
+    expect(committer.interval()).toBe(MAX_INTERVAL_MS);
+  });
+
+  it('does not count a wait for the stretched interval as overload', async () => {
+    const { calls, send } = recorder();
+    let now = 0;
+    const committer = new SignalCommitter(send, { minIntervalMs: 100, maxSignalBytes: 1_000, signalsPerSecond: 1, shedAfterMs: 300 }, () => now);
+    void committer.submit('s1', [event('a')], [10]);
+    void committer.submit('s2', [event('x')], [10]);
+    await tick();
+    for (const call of calls) call.finish();
+    await tick();
+    void committer.submit('s1', [event('b')], [10]);
+    // The interval is MAX_INTERVAL_MS: 'b' waits for it, and only past it plus shedAfterMs is that overload.
+    now += MAX_INTERVAL_MS + 299;
+    expect(committer.overloaded('s1')).toBe(false);
+    now += 1;
+    expect(committer.overloaded('s1')).toBe(true);
   });
 
   it('never says overloaded without shedAfterMs', async () => {
