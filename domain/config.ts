@@ -50,7 +50,7 @@ const environmentSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(100),
   // 0: no budget.
-  INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
+  INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(0),
   // 0: never refuse events for load.
   INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
