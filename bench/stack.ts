@@ -4,13 +4,13 @@
  * four services behind an mTLS frontend), the worker and the API as their own processes, and a
  * fast local receiver in this process.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { createSubscription as createOne, freePort, sleep, spawnEntry, waitForHealthy } from '../scripts/kit';
+import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from '../scripts/kit';
 import { temporalServices } from '../scripts/temporal-cluster';
 import { startDevServerProcess } from '../scripts/temporal-dev-server';
 import { startTestCluster } from '../test/support/cluster';
@@ -140,6 +140,8 @@ export async function startStack(
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_METRICS_PORT: '0',
+    // Another revision's worker bundles its own workflows at start-up.
+    ...(root ? {} : { WORKER_WORKFLOW_BUNDLE: workflowBundle() }),
     ...env,
   };
   const run = (entry: string) => {
@@ -200,6 +202,21 @@ export async function startStack(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+let prebuiltBundle: string | undefined;
+/**
+ * The working tree's workflow bundle, built once per benchmark process, as the Docker image does
+ * ahead of time (a worker given WORKER_WORKFLOW_BUNDLE starts without webpack: restarts are measured
+ * as they would be in production).
+ */
+function workflowBundle(): string {
+  if (!prebuiltBundle) {
+    prebuiltBundle = join(tmpdir(), `webhooks-bench-bundle-${process.pid}.js`);
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', prebuiltBundle], { cwd: projectRoot, stdio: 'ignore' });
+    process.once('exit', () => rmSync(prebuiltBundle!, { force: true }));
+  }
+  return prebuiltBundle;
 }
 
 export function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
