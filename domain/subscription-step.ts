@@ -1,4 +1,5 @@
 import { decideBatch, type BatchingInput } from './batching';
+import { MAX_BATCH_BYTES } from './limits';
 
 /**
  * What a subscription workflow's main loop does next, as a pure function. The loop asks, does it,
@@ -16,7 +17,33 @@ export interface StepInput extends BatchingInput {
   childStartsJustSettled: boolean;
   /** The run reached one of its limits (history, signals, batches) or Temporal suggests a new run. */
   dueToContinue: boolean;
+  /** The pending events' size as JSON, in bytes. */
+  pendingBytes: number;
+  /**
+   * Whether rule 1 waits for pending events over CARRY_LIMIT_BYTES to be cut first. Asked only when
+   * that case arises: the workflow answers with a patch marker, so that runs recorded before the
+   * rule replay as they ran.
+   */
+  limitsCarry: () => boolean;
+  /** The event bytes of the batches cut in this pass, whose child starts are in flight. */
+  cutBytesInFlight: number;
+  /** Whether rule 3 stops at TASK_CUT_LIMIT_BYTES; asked, like `limitsCarry`, only when it matters. */
+  limitsTask: () => boolean;
 }
+
+/**
+ * The most batch bytes one pass starts before it waits for their child starts: every child start
+ * of a pass goes out in one workflow task completion, and Temporal refuses one over 4 MB (a burst's
+ * backlog cut in one pass failed every workflow task from then on, `GrpcMessageTooLarge`).
+ */
+export const TASK_CUT_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The most pending event bytes a continue-as-new carries to the next run (one batch's worth):
+ * beyond it they are cut into batches first. Temporal refuses a command whose payload passes 2 MB,
+ * and a run that tried to carry a burst's backlog failed every workflow task from then on.
+ */
+export const CARRY_LIMIT_BYTES = MAX_BATCH_BYTES;
 
 export type Step =
   | { kind: 'continue-as-new' }
@@ -33,27 +60,37 @@ export type Step =
  * In priority order:
  * 1. continue as new right after child starts settle, when due (and not deleting): under a steady
  *    stream there is always another batch to cut, and the run's history would grow toward 50 MB;
+ *    but not while more than CARRY_LIMIT_BYTES of events are pending: those are cut first (3.);
  * 2. release held batches;
  * 3. cut a batch (deleting: whatever is pending, regardless of the window);
+ *    A pass stops cutting once TASK_CUT_LIMIT_BYTES of batches are in flight, and waits (4.);
  * 4. wait for the child starts of the batches cut in this pass, all in one workflow task;
  * 5. finish a delete;
  * 6. continue as new when due;
  * 7. wait.
  */
 export function nextStep(input: StepInput): Step {
-  if (input.childStartsJustSettled && input.dueToContinue && !input.deleting) return { kind: 'continue-as-new' };
+  if (input.childStartsJustSettled && input.dueToContinue && !input.deleting && (input.pendingBytes <= CARRY_LIMIT_BYTES || !input.limitsCarry())) {
+    return { kind: 'continue-as-new' };
+  }
   if (input.releasesWaiting) return { kind: 'release' };
   const { pendingCount, fitCount, maxEvents } = input;
   let waitMs: number | null = null;
   if (input.deleting) {
-    if (pendingCount > 0) return { kind: 'cut', size: Math.min(pendingCount, maxEvents, fitCount), reason: 'delete' };
+    if (pendingCount > 0 && !taskFull(input)) return { kind: 'cut', size: Math.min(pendingCount, maxEvents, fitCount), reason: 'delete' };
   } else {
     const decision = decideBatch(input);
-    if (decision.cut) return { kind: 'cut', size: decision.size, reason: decision.reason };
-    waitMs = decision.waitMs;
+    if (!decision.cut) waitMs = decision.waitMs;
+    // A full pass falls through to waiting for its child starts (taskFull implies some in flight).
+    else if (!taskFull(input)) return { kind: 'cut', size: decision.size, reason: decision.reason };
   }
   if (input.childStartsInFlight) return { kind: 'await-child-starts' };
   if (input.deleting) return { kind: 'finish-delete' };
   if (input.dueToContinue) return { kind: 'continue-as-new' };
   return { kind: 'wait', waitMs };
+}
+
+/** This pass has cut as many bytes as one workflow task should start (patched: see `limitsTask`). */
+function taskFull(input: StepInput): boolean {
+  return input.childStartsInFlight && input.cutBytesInFlight >= TASK_CUT_LIMIT_BYTES && input.limitsTask();
 }

@@ -75,6 +75,7 @@ export class SubscriptionState {
   /** Bumped whenever the main loop must look again before its timer fires. */
   private wakeupCount = 0;
   private signalsThisRun = 0;
+  private cutBytes = 0;
   private batchesThisRun = 0;
   /** Batches cut over all runs: the next batch's sequence number is this plus one. */
   private batchesCutCount: number;
@@ -177,9 +178,11 @@ export class SubscriptionState {
   }
 
   /** What the main loop does next (domain/subscription-step.ts). */
-  nextStep(loop: Pick<StepInput, 'now' | 'childStartsInFlight' | 'childStartsJustSettled' | 'dueToContinue'>): Step {
+  nextStep(loop: Pick<StepInput, 'now' | 'childStartsInFlight' | 'childStartsJustSettled' | 'dueToContinue' | 'limitsCarry' | 'limitsTask'>): Step {
     return nextStep({
       ...loop,
+      cutBytesInFlight: this.cutBytes,
+      pendingBytes: this.pendingSizes.reduce((sum, size) => sum + size, 0),
       deleting: this.deleting,
       releasesWaiting: this.gate.hasReleases,
       pendingCount: this.pending.length,
@@ -230,8 +233,18 @@ export class SubscriptionState {
     this.lastCutAt = now;
     this.batchesThisRun++;
     this.batchesCutCount++;
-    this.pendingSizes.splice(0, size);
+    this.cutBytes += this.pendingSizes.splice(0, size).reduce((sum, bytes) => sum + bytes, 0);
     return this.pending.splice(0, size);
+  }
+
+  /** The event bytes of the batches cut since the last `childStartsSettled()`: their starts are in flight. */
+  get cutBytesInFlight(): number {
+    return this.cutBytes;
+  }
+
+  /** The child starts of the batches cut so far are confirmed. */
+  childStartsSettled(): void {
+    this.cutBytes = 0;
   }
 
   /** How many pending events, oldest first, fit in one batch payload. */

@@ -6,6 +6,7 @@ import {
   log,
   makeContinueAsNewFunc,
   metricMeter,
+  patched,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -71,7 +72,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   // Each pass asks the state for the next step (domain/subscription-step.ts has the order) and does it.
   for (;;) {
     const now = Date.now();
-    const step = sub.nextStep({ now, childStartsInFlight: childStarts.length > 0, childStartsJustSettled, dueToContinue: dueToContinue() });
+    const step = sub.nextStep({ now, childStartsInFlight: childStarts.length > 0, childStartsJustSettled, dueToContinue: dueToContinue(), limitsCarry: () => patched(CUT_BEFORE_CARRYING), limitsTask: () => patched(BOUNDED_CHILD_STARTS) });
     childStartsJustSettled = false;
     switch (step.kind) {
       case 'release': {
@@ -91,6 +92,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       }
       case 'await-child-starts':
         await Promise.all(childStarts.splice(0));
+        sub.childStartsSettled();
         childStartsJustSettled = true;
         break;
       case 'finish-delete':
@@ -123,6 +125,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 function rejectIfDeleted(sub: SubscriptionState): void {
   if (sub.isDeleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
 }
+
+/** The patch that cuts a backlog into batches before a continue-as-new instead of carrying it (domain/subscription-step.ts). */
+const CUT_BEFORE_CARRYING = 'cut-before-carrying-over';
+/** The patch that bounds the batch bytes one workflow task starts (domain/subscription-step.ts). */
+const BOUNDED_CHILD_STARTS = 'bounded-child-starts-per-task';
 
 /** Release signals sent per pass of the main loop. */
 const RELEASE_PER_TASK = 100;

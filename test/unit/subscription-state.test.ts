@@ -4,7 +4,7 @@ import { DEDUPE_WINDOW_EVENTS, SubscriptionState } from '../../workflows/subscri
 
 const event = (id: string) => ({ id, createdAt: '2026-01-01T00:00:00.000Z', type: 't', data: {} });
 const pendingIds = (state: SubscriptionState) => state.carryOver().carried!.pending.map((e) => e.id);
-const loop = { now: 0, childStartsInFlight: false, childStartsJustSettled: false, dueToContinue: false };
+const loop = { now: 0, childStartsInFlight: false, childStartsJustSettled: false, dueToContinue: false, limitsCarry: () => true, limitsTask: () => true };
 const input = {
   partnerId: 'p1',
   subscriptionId: 's1',

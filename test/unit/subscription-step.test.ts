@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextStep, type StepInput } from '../../domain/subscription-step';
+import { CARRY_LIMIT_BYTES, nextStep, TASK_CUT_LIMIT_BYTES, type StepInput } from '../../domain/subscription-step';
 
 /** A subscription with nothing to do: nothing pending, nothing held, nothing in flight. */
 const idle: StepInput = {
@@ -14,6 +14,10 @@ const idle: StepInput = {
   childStartsInFlight: false,
   childStartsJustSettled: false,
   dueToContinue: false,
+  pendingBytes: 0,
+  limitsCarry: () => true,
+  cutBytesInFlight: 0,
+  limitsTask: () => true,
 };
 /** Events pending past their window: a batch is due. */
 const due = { pendingCount: 5, fitCount: 5 };
@@ -41,6 +45,31 @@ describe("the subscription's next step", () => {
     // Not due, or not just settled: the usual order.
     expect(nextStep({ ...settledAndDue, dueToContinue: false })).toEqual({ kind: 'release' });
     expect(nextStep({ ...settledAndDue, childStartsJustSettled: false })).toEqual({ kind: 'release' });
+  });
+
+  it('1. but cuts a backlog over CARRY_LIMIT_BYTES first, and only asks the patch when that case arises', () => {
+    let asked = 0;
+    const limitsCarry = () => (asked++, true);
+    const backlog = { ...idle, pendingCount: 5_000, fitCount: 1_200, pendingBytes: 1_500_000, childStartsJustSettled: true, dueToContinue: true, limitsCarry };
+    expect(nextStep(backlog)).toEqual({ kind: 'cut', size: 100, reason: 'count' });
+    expect(asked).toBe(1);
+    // Within the limit it continues as new without asking.
+    expect(nextStep({ ...backlog, pendingCount: 50, fitCount: 50, pendingBytes: CARRY_LIMIT_BYTES })).toEqual({ kind: 'continue-as-new' });
+    expect(asked).toBe(1);
+    // A run recorded before the rule (the patch absent when replayed) carries it as it did.
+    expect(nextStep({ ...backlog, limitsCarry: () => false })).toEqual({ kind: 'continue-as-new' });
+  });
+
+  it('3. stops cutting once a pass has TASK_CUT_LIMIT_BYTES of batches in flight, and waits for their starts', () => {
+    let asked = 0;
+    const backlog = { ...idle, pendingCount: 5_000, fitCount: 1_200, lastCutAt: 10_000, childStartsInFlight: true, limitsTask: () => (asked++, true) };
+    expect(nextStep({ ...backlog, cutBytesInFlight: TASK_CUT_LIMIT_BYTES - 1 })).toEqual({ kind: 'cut', size: 100, reason: 'count' });
+    expect(asked).toBe(0);
+    expect(nextStep({ ...backlog, cutBytesInFlight: TASK_CUT_LIMIT_BYTES })).toEqual({ kind: 'await-child-starts' });
+    expect(nextStep({ ...backlog, deleting: true, cutBytesInFlight: TASK_CUT_LIMIT_BYTES })).toEqual({ kind: 'await-child-starts' });
+    expect(asked).toBe(2);
+    // Replaying a run recorded before the bound: it cut on, as it did.
+    expect(nextStep({ ...backlog, cutBytesInFlight: TASK_CUT_LIMIT_BYTES, limitsTask: () => false })).toEqual({ kind: 'cut', size: 100, reason: 'count' });
   });
 
   it('2. releases held batches before cutting, waiting for starts, finishing a delete or continuing', () => {
