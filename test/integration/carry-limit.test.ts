@@ -1,3 +1,4 @@
+import { Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
@@ -41,16 +42,25 @@ describe('a backlog when a run is due to continue as new', () => {
     await env?.teardown();
   });
 
-  /** A run's history in small pages: a burst's run holds far more than one gRPC message's 4 MB. */
+  /**
+   * A run's history in small pages, over a connection that takes 64 MB messages: a burst's run holds
+   * far more than gRPC's default 4 MB, and the server returns whole stored batches of events (a
+   * page of 5 can hold 20 buffered 250 KB signals).
+   */
   async function historyOf(workflowId: string, runId: string): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
-    let nextPageToken: Uint8Array | undefined;
-    do {
-      const page = await env.client.workflowService.getWorkflowExecutionHistory({ namespace: config.temporal.namespace, execution: { workflowId, runId }, nextPageToken, maximumPageSize: 5 });
-      events.push(...(page.history?.events ?? []));
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-    } while (nextPageToken);
-    return events;
+    const connection = await Connection.connect({ address: env.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } });
+    try {
+      const events: HistoryEvent[] = [];
+      let nextPageToken: Uint8Array | undefined;
+      do {
+        const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace: config.temporal.namespace, execution: { workflowId, runId }, nextPageToken, maximumPageSize: 5 });
+        events.push(...(page.history?.events ?? []));
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      } while (nextPageToken);
+      return events;
+    } finally {
+      await connection.close();
+    }
   }
 
   /** The patch marker the workflow records when a due hand-over had to cut a backlog first. */
