@@ -90,9 +90,9 @@ export class SignalCommitter {
   }
 
   /**
-   * Whether events for `key` should be refused for now: its oldest event not yet recorded by
-   * Temporal (in the signal in flight, or queued) has waited `shedAfterMs` or more. Synchronous, so
-   * that a request can check all its subscriptions before it submits to any.
+   * Whether events for `key` should be refused for now: Temporal has not answered its signal in
+   * flight for `shedAfterMs` or more, or a queued event has waited that long past the interval.
+   * Synchronous, so that a request can check all its subscriptions before it submits to any.
    */
   overloaded(key: string): boolean {
     const lane = this.lanes.get(key);
