@@ -31,6 +31,11 @@ const restarts = process.argv.includes('--restarts');
 const neighbours = process.argv.includes('--neighbours');
 /** `--against=<revision>`: that revision's worker and API beside this tree's, A/B on alternating stacks. */
 const against = process.argv.find((arg) => arg.startsWith('--against='))?.split('=')[1];
+/**
+ * `--compare-env=NAME=value[,NAME=value]`: the working tree with these settings (A) beside its
+ * defaults (B), A/B on alternating stacks; with `--restarts`, that scenario once with each.
+ */
+const compareEnv = parseCompareEnv(process.argv.find((arg) => arg.startsWith('--compare-env='))?.slice('--compare-env='.length));
 const temporal: TemporalKind = process.argv.includes('--temporal=cluster') ? 'cluster' : 'dev';
 const TEMPORAL_DESCRIPTION = {
   dev: 'dev server: CLI 1.9.1 (server 1.32.0), SQLite on disk, WAL',
@@ -278,6 +283,29 @@ function revisionVariants(revision: string): [Variant, Variant] {
   ];
 }
 
+function parseCompareEnv(arg: string | undefined): Record<string, string> | undefined {
+  if (arg === undefined) return undefined;
+  const pairs = arg.split(',').map((pair) => pair.split('='));
+  if (!arg || pairs.some((pair) => pair.length !== 2 || !/^[A-Z][A-Z0-9_]*$/.test(pair[0]!))) {
+    throw new Error(`--compare-env takes NAME=value pairs separated by commas, not ${JSON.stringify(arg)}`);
+  }
+  return Object.fromEntries(pairs);
+}
+
+function envVariants(env: Record<string, string>): [Variant, Variant] {
+  return [
+    { name: Object.entries(env).map(([name, value]) => `${name}=${value}`).join(','), env },
+    { name: 'defaults', env: {} },
+  ];
+}
+
+/** `fn` on each item in turn (stacks are measured one at a time: each takes the machine alone). */
+async function sequence<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await fn(item));
+  return results;
+}
+
 /**
  * `--restarts`: 20 busy subscriptions (10 with --quick) whose histories grow in two phases; after
  * each, a burst of events, SIGKILL to the worker as soon as the burst has been accepted, and a new
@@ -299,11 +327,11 @@ interface RestartRow {
   worstWorkflowTaskMs: number;
 }
 
-async function workerRestarts(): Promise<RestartRow[]> {
+async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }): Promise<RestartRow[]> {
   const count = quick ? 10 : 20;
   const batching = { windowMs: 5000, maxEvents: 100 };
   const spread: Scenario = { name: 'restarts', description: '25 events/s to each subscription', subscriptions: count, batching, rate: count * 25 };
-  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env });
   const results: RestartRow[] = [];
   try {
     const partners = Array.from({ length: count }, (_, i) => `restart-${i}`);
@@ -345,7 +373,7 @@ async function workerRestarts(): Promise<RestartRow[]> {
   } finally {
     await stack.stop();
   }
-  console.log(`\nworker restarts: ${count} subscriptions at 25 events/s each; SIGKILL to the worker right after a burst of events was accepted, then a new worker`);
+  console.log(`\nworker restarts (${variant.name}): ${count} subscriptions at 25 events/s each; SIGKILL to the worker right after a burst of events was accepted, then a new worker`);
   for (const row of results) {
     console.log(
       `  phase ${row.phase}: history length p50/max ${row.historyLength.p50}/${row.historyLength.max} events; burst ${row.burstAccepted} events; first delivery ${row.firstDeliveryAfterKillMs} ms and all delivered ${row.allDeliveredAfterKillMs ?? 'not within the settle time'} ms after the kill; ${row.slowWorkflowTasks} slow workflow tasks (worst ${row.worstWorkflowTaskMs} ms), ${row.workflowTaskFailures} failed`,
@@ -452,8 +480,13 @@ async function main(): Promise<void> {
   if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
   if (against) await compareVariants('revision', revisionVariants(against), report);
   if (neighbours) report.neighbours = await noisyNeighbours();
-  if (restarts) report.restarts = await workerRestarts();
-  for (const [index, scenario] of comparison || against || neighbours || restarts ? [] : scenarios.entries()) {
+  if (compareEnv && !restarts) await compareVariants('env', envVariants(compareEnv), report);
+  if (restarts) {
+    report.restarts = compareEnv
+      ? Object.fromEntries(await sequence(envVariants(compareEnv), async (variant) => [variant.name, await workerRestarts(variant)] as const))
+      : await workerRestarts();
+  }
+  for (const [index, scenario] of comparison || against || compareEnv || neighbours || restarts ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -514,7 +547,7 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against && !neighbours && !restarts) {
+  if (!profiling && !comparison && !against && !compareEnv && !neighbours && !restarts) {
     printTable(report);
     printStalls(
       Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
@@ -523,7 +556,7 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : neighbours ? 'neighbours' : restarts ? 'restarts' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);

@@ -16,6 +16,8 @@ const booleanFlag = z
   .transform((value) => value === 'true' || value === '1');
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** WORKER_STICKY_QUEUE_TIMEOUT_MS's default (the SDK's is 10 s): chosen in docs/performance.md, "Worker restarts". */
+export const STICKY_QUEUE_TIMEOUT_MS_DEFAULT = 3_000;
 
 const environmentSchema = z.object({
   // How to reach Temporal: Temporal's own environment configuration (domain/temporal-connection.ts),
@@ -48,6 +50,11 @@ const environmentSchema = z.object({
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
+  // How long a workflow task waits on this worker's own (sticky) queue before Temporal offers it to
+  // any worker: after a crash, the pause before a new worker takes the dead one's subscriptions.
+  WORKER_STICKY_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(60_000).default(STICKY_QUEUE_TIMEOUT_MS_DEFAULT),
+  // Workflow runs kept in memory; 0 or unset: the SDK's default, from the heap size.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(0),
   INGEST_SIGNAL_INTERVAL_MS: z.coerce.number().int().min(0).max(5_000).default(100),
   // 0: no budget.
   INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(0),
@@ -137,6 +144,10 @@ export interface Config {
     workflowBundlePath: string | undefined;
     /** Where the worker serves /metrics, /livez and /readyz (0: not at all). */
     metricsPort: number;
+    /** WORKER_STICKY_QUEUE_TIMEOUT_MS. */
+    stickyQueueTimeoutMs: number;
+    /** WORKER_MAX_CACHED_WORKFLOWS; undefined: the SDK's default. */
+    maxCachedWorkflows: number | undefined;
   };
 }
 
@@ -257,7 +268,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? e.CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
         : [`http://localhost:${e.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`],
     },
-    worker: { workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, metricsPort: e.WORKER_METRICS_PORT },
+    worker: {
+      workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE,
+      metricsPort: e.WORKER_METRICS_PORT,
+      stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT_MS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS || undefined,
+    },
   };
 }
 

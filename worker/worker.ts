@@ -21,6 +21,8 @@ export async function createWorker(
     activities: createActivities(config, { metrics }),
     // Codecs run here, outside the workflow sandbox: workflow code never sees ciphertext.
     dataConverter: config.temporal.dataConverter,
+    stickyQueueScheduleToStartTimeout: config.worker.stickyQueueTimeoutMs,
+    ...(config.worker.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: config.worker.maxCachedWorkflows }),
     ...overrides,
   });
 }
