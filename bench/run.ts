@@ -285,11 +285,11 @@ function revisionVariants(revision: string): [Variant, Variant] {
 
 function parseCompareEnv(arg: string | undefined): Record<string, string> | undefined {
   if (arg === undefined) return undefined;
-  const pairs = arg.split(',').map((pair) => pair.split('='));
+  const pairs: string[][] = arg.split(',').map((pair) => pair.split('='));
   if (!arg || pairs.some((pair) => pair.length !== 2 || !/^[A-Z][A-Z0-9_]*$/.test(pair[0]!))) {
     throw new Error(`--compare-env takes NAME=value pairs separated by commas, not ${JSON.stringify(arg)}`);
   }
-  return Object.fromEntries(pairs);
+  return Object.fromEntries(pairs.map(([name, value]) => [name!, value!]));
 }
 
 function envVariants(env: Record<string, string>): [Variant, Variant] {
