@@ -9,6 +9,8 @@
  * RATE counts events per second; each request carries EVENTS_PER_REQUEST events (1: a single event
  * object; more: an array). Prints one JSON line: counts, 202 latencies, each accepted event id with
  * its 202 time, and this process's own CPU.
+ * `TARGET=svix` posts the same events to Svix's server instead (bench/peers/svix.ts): one message
+ * per event, PARTNER_IDS naming its applications.
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
@@ -28,13 +30,21 @@ const durationMs = Number(env.DURATION_S ?? 20) * 1000;
 const drainMs = Number(env.DRAIN_S ?? 30) * 1000;
 const eventType = env.EVENT_TYPE ?? 'page.viewed';
 const requestRate = rate / eventsPerRequest;
+const svix = env.TARGET === 'svix';
+if (svix && eventsPerRequest !== 1) throw new Error('Svix takes one message per request: EVENTS_PER_REQUEST must be 1');
+
+type BenchEvent = { id: string; type: string; data: Record<string, number> };
+/** Where a request for `partner` goes, and its body. */
+const requestFor = svix
+  ? (partner: string, events: BenchEvent[]) => ({ path: `/api/v1/app/${partner}/msg/`, body: JSON.stringify({ eventType: eventType, payload: events[0] }) })
+  : (partner: string, events: BenchEvent[]) => ({ path: `/v1/partners/${partner}/events`, body: JSON.stringify(eventsPerRequest === 1 ? events[0] : events) });
 
 // Open loop: CONCURRENCY keep-alive connections, opened before the clock starts (as a producer's
 // pool would be); requests beyond them wait in the pool, and that wait counts in their latency.
 const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, headersTimeout: drainMs, bodyTimeout: drainMs });
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
-    const response = await pool.request({ method: 'GET', path: '/healthz' });
+    const response = await pool.request({ method: 'GET', path: svix ? '/api/v1/health/' : '/healthz' });
     await response.body.dump();
   }),
 );
@@ -55,8 +65,8 @@ const cpuAtStart = process.cpuUsage();
 
 /** Sends request number `n` (its events `client`/`seq`-numbered), timed from `dueAt`. */
 async function send(n: number, dueAt: number, client: number): Promise<void> {
-  const events = Array.from({ length: eventsPerRequest }, (_, i) => ({ id: randomUUID(), type: eventType, data: { client, seq: n * eventsPerRequest + i, sentAt: Date.now() } }));
-  const body = JSON.stringify(eventsPerRequest === 1 ? events[0] : events);
+  const events: BenchEvent[] = Array.from({ length: eventsPerRequest }, (_, i) => ({ id: randomUUID(), type: eventType, data: { client, seq: n * eventsPerRequest + i, sentAt: Date.now() } }));
+  const { path, body } = requestFor(partners[n % partners.length]!, events);
   const second = (timeline[Math.floor((dueAt - start) / 1000)] ??= { sent: 0, accepted: 0, maxMs: 0 });
   second.sent++;
   sent++;
@@ -65,7 +75,7 @@ async function send(n: number, dueAt: number, client: number): Promise<void> {
   try {
     const response = await pool.request({
       method: 'POST',
-      path: `/v1/partners/${partners[n % partners.length]}/events`,
+      path,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body,
     });

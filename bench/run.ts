@@ -14,7 +14,7 @@ import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
-import { perThousandEvents, temporalCost } from './temporal-cost';
+import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
 import { createSubscription, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
@@ -29,6 +29,9 @@ const comparison = process.argv.includes('--encryption=compare') ? 'encryption' 
 const restarts = process.argv.includes('--restarts');
 /** `--neighbours`: one healthy partner under load beside partners whose endpoints refuse connections, and after a restart of everything. */
 const neighbours = process.argv.includes('--neighbours');
+/** `--peer=svix`: the same load through Svix's server (bench/peers/svix.ts), each system alone on the machine in turn. */
+const peer = process.argv.find((arg) => arg.startsWith('--peer='))?.split('=')[1];
+if (peer !== undefined && peer !== 'svix') throw new Error(`--peer: only svix is known, not ${peer}`);
 /** `--against=<revision>`: that revision's worker and API beside this tree's, A/B on alternating stacks. */
 const against = process.argv.find((arg) => arg.startsWith('--against='))?.split('=')[1];
 /**
@@ -84,7 +87,10 @@ interface LoadResult {
 
 type LoadMode = 'open' | 'closed';
 
-async function offer(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
+/** What a step measures: a stack of ours, or a peer's (bench/peers/), which has no Temporal client. */
+type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
+
+async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
   const load = spawnEntry('bench/load-client.ts', [], {
     env: {
       ...process.env,
@@ -97,6 +103,7 @@ async function offer(stack: Stack, scenario: Scenario, partners: string[], rate:
       CONCURRENCY: String(CONCURRENCY),
       MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
       DURATION_S: String(STEP_SECONDS),
+      ...stack.loadEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -109,7 +116,7 @@ async function offer(stack: Stack, scenario: Scenario, partners: string[], rate:
 type StepResult = Awaited<ReturnType<typeof runStep>>;
 
 /** `afterLoad` runs once the load has ended, before the step waits for arrivals (a crash, say). */
-async function runStep(stack: Stack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode = 'open', afterLoad?: () => Promise<void>) {
+async function runStep(stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode = 'open', afterLoad?: () => Promise<void>) {
   // What an earlier, overloaded step left undelivered still competes with this one: say how much.
   const backlogAtStart = stack.backlog();
   stack.receiver.reset();
@@ -134,7 +141,7 @@ async function runStep(stack: Stack, scenario: Scenario, partners: string[], rat
   const acceptedPerSecond = Math.round((result.acceptedCount / result.durationMs) * 1000);
   const undelivered = missing();
   stack.backlog = () => missing();
-  const temporalCosts = await temporalCost(stack.client, stack.client.options.namespace, stepStart, stepEnd);
+  const temporalCosts = stack.client ? await temporalCost(stack.client, stack.client.options.namespace, stepStart, stepEnd) : noTemporalCost();
   const perThousand = (seconds: number) => +((seconds / Math.max(1, result.acceptedCount)) * 1000).toFixed(3);
   const totalCpu = Object.values(cpu).reduce((sum, seconds) => sum + seconds, 0);
   return {
@@ -325,6 +332,8 @@ interface RestartRow {
   workflowTaskFailures: number;
   slowWorkflowTasks: number;
   worstWorkflowTaskMs: number;
+  /** The slow and failed workflow tasks by outcome and cause: how many, and the longest wait for a worker. */
+  slowTaskKinds: Record<string, { count: number; maxQueuedMs: number; maxRanMs: number }>;
 }
 
 async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }): Promise<RestartRow[]> {
@@ -366,7 +375,14 @@ async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }):
         workflowTaskFailures: burst.temporal.workflowTaskFailures,
         slowWorkflowTasks: burst.temporal.slowWorkflowTasks.length,
         worstWorkflowTaskMs: burst.temporal.slowWorkflowTasks.reduce((max, task) => Math.max(max, task.queuedMs + task.ranMs), 0),
+        slowTaskKinds: {},
       };
+      for (const task of burst.temporal.slowWorkflowTasks) {
+        const kind = (row.slowTaskKinds[[task.outcome, task.cause].filter(Boolean).join(' ')] ??= { count: 0, maxQueuedMs: 0, maxRanMs: 0 });
+        kind.count++;
+        kind.maxQueuedMs = Math.max(kind.maxQueuedMs, task.queuedMs);
+        kind.maxRanMs = Math.max(kind.maxRanMs, task.ranMs);
+      }
       console.error('restarts burst', JSON.stringify(row));
       results.push(row);
     }
@@ -376,10 +392,69 @@ async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }):
   console.log(`\nworker restarts (${variant.name}): ${count} subscriptions at 25 events/s each; SIGKILL to the worker right after a burst of events was accepted, then a new worker`);
   for (const row of results) {
     console.log(
-      `  phase ${row.phase}: history length p50/max ${row.historyLength.p50}/${row.historyLength.max} events; burst ${row.burstAccepted} events; first delivery ${row.firstDeliveryAfterKillMs} ms and all delivered ${row.allDeliveredAfterKillMs ?? 'not within the settle time'} ms after the kill; ${row.slowWorkflowTasks} slow workflow tasks (worst ${row.worstWorkflowTaskMs} ms), ${row.workflowTaskFailures} failed`,
+      `  phase ${row.phase}: history length p50/max ${row.historyLength.p50}/${row.historyLength.max} events; burst ${row.burstAccepted} events; first delivery ${row.firstDeliveryAfterKillMs} ms and all delivered ${row.allDeliveredAfterKillMs ?? 'not within the settle time'} ms after the kill; ${row.slowWorkflowTasks} slow workflow tasks (worst ${row.worstWorkflowTaskMs} ms), ${row.workflowTaskFailures} failed; by kind ${JSON.stringify(row.slowTaskKinds)}`,
     );
   }
   return results;
+}
+
+/**
+ * `--peer=svix`: the same work through this product and through Svix's server, one system on the
+ * machine at a time, with the same receiver and the same open-loop load generator: one endpoint,
+ * 100 endpoints, and one endpoint failing half of its attempts. Each system on a fresh stack per
+ * case (ours first in one case, Svix first in the next, so drift over the run falls on both), an
+ * unmeasured warm-up step, then the case's loads. Ours at its defaults (windowMs 1,000, maxEvents
+ * 100); Svix at its own, as SVIX_SETTINGS in bench/peers/svix.ts says.
+ */
+const peerCases: { scenario: Scenario; loads: number[] }[] = [
+  { scenario: { name: 'one endpoint', description: 'single-event requests to one endpoint', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 1000, 2000] },
+  { scenario: { name: '100 endpoints', description: 'single-event requests spread over 100 endpoints', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 1000] },
+  { scenario: { name: 'failing half', description: 'one endpoint failing half of its attempts (HTTP 500)', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0, failRatio: 0.5 }, loads: [300] },
+];
+
+async function peerComparison(): Promise<Record<string, unknown>> {
+  const { buildSvix, startSvixStack, SVIX_COMMIT, SVIX_SETTINGS } = await import('./peers/svix');
+  const binary = buildSvix();
+  const rows: (StepResult & { case: string; system: string })[] = [];
+  for (const [index, { scenario, loads }] of peerCases.entries()) {
+    const systems = index % 2 === 0 ? (['webhooks', 'svix'] as const) : (['svix', 'webhooks'] as const);
+    for (const system of systems) {
+      const stack: MeasuredStack & { stop(): Promise<void> } = system === 'svix' ? await startSvixStack(binary) : await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal });
+      try {
+        const partners = 'createApps' in stack ? await (stack as Awaited<ReturnType<typeof startSvixStack>>).createApps(scenario.subscriptions) : Array.from({ length: scenario.subscriptions }, (_, i) => `peer-${index}-${i}`);
+        if (system === 'webhooks') for (const partnerId of partners) await createSubscription(stack as Stack, partnerId, scenario.batching);
+        await runStep(stack, scenario, partners, loads[0]!); // warm-up, not reported
+        for (const rate of loads) {
+          const row = { case: scenario.name, system, ...(await runStep(stack, scenario, partners, rate)) };
+          console.error('peer', JSON.stringify({ ...row, timeline: undefined, temporal: undefined }));
+          rows.push(row);
+        }
+      } finally {
+        await stack.stop();
+      }
+    }
+  }
+  console.log(`\nthis product (Temporal: ${TEMPORAL_DESCRIPTION}) beside svix-server ${SVIX_COMMIT.slice(0, 9)}, one at a time, open loop`);
+  console.log('case           system    offered/s accepted/s delivered/s  202 p50/p99 ms  e2e p50/p99 ms  requests/event  cpu s per 1,000 events: all (per process)                 peak MiB');
+  for (const row of rows) {
+    const per = row.cpuPerThousandEvents as Record<string, number>;
+    const processes = Object.entries(per).filter(([name]) => name !== 'total' && name !== 'load').map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+    console.log(
+      [
+        row.case.padEnd(14),
+        row.system.padEnd(9),
+        String(row.offeredPerSecond).padStart(9),
+        String(row.acceptedPerSecond).padStart(10),
+        String(row.deliveredEventsPerSecond).padStart(11),
+        `${row.latency202Ms.p50}/${row.latency202Ms.p99}`.padStart(15),
+        `${row.endToEndMs.p50}/${row.endToEndMs.p99}`.padStart(15),
+        String(row.httpRequestsPerDeliveredEvent).padStart(15),
+        `${per.total!.toFixed(2)} (${processes})`.padEnd(58),
+        Object.entries(row.peakRssMb).map(([name, mb]) => `${name} ${mb}`).join(', '),
+      ].join(' '),
+    );
+  }
+  return { svixCommit: SVIX_COMMIT, svixSettings: SVIX_SETTINGS, cases: peerCases.map(({ scenario, loads }) => ({ ...scenario, loads })), rows };
 }
 
 /**
@@ -479,6 +554,7 @@ async function main(): Promise<void> {
   const peakRss: Record<string, Record<string, number>> = {};
   if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
   if (against) await compareVariants('revision', revisionVariants(against), report);
+  if (peer) report.peer = await peerComparison();
   if (neighbours) report.neighbours = await noisyNeighbours();
   if (compareEnv && !restarts) await compareVariants('env', envVariants(compareEnv), report);
   if (restarts) {
@@ -486,7 +562,7 @@ async function main(): Promise<void> {
       ? Object.fromEntries(await sequence(envVariants(compareEnv), async (variant) => [variant.name, await workerRestarts(variant)] as const))
       : await workerRestarts();
   }
-  for (const [index, scenario] of comparison || against || compareEnv || neighbours || restarts ? [] : scenarios.entries()) {
+  for (const [index, scenario] of comparison || against || compareEnv || peer || neighbours || restarts ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -547,7 +623,7 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against && !compareEnv && !neighbours && !restarts) {
+  if (!profiling && !comparison && !against && !compareEnv && !peer && !neighbours && !restarts) {
     printTable(report);
     printStalls(
       Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
@@ -556,7 +632,7 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : peer ? `peer-${peer}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);

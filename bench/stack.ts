@@ -41,8 +41,9 @@ export class BenchReceiver {
           return void res.writeHead(500).end('injected failure');
         }
         const now = Date.now();
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as { events: { id: string }[] };
-        for (const event of body.events) if (!this.arrivals.has(event.id)) this.arrivals.set(event.id, now);
+        // A batch of ours ({ events: [...] }), or one event as a peer without batching sends it.
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { events: { id: string }[] } | { id: string };
+        for (const event of 'events' in body ? body.events : [body]) if (!this.arrivals.has(event.id)) this.arrivals.set(event.id, now);
         res.writeHead(200).end();
       });
     });

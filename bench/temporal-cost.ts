@@ -50,8 +50,9 @@ const SLOW_TASK_MS = 500;
 const millis = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 
 /** Counts what happened in Temporal between `fromMs` and `toMs` (epoch milliseconds). */
-export async function temporalCost(client: Client, namespace: string, fromMs: number, toMs: number): Promise<TemporalCost> {
-  const cost: TemporalCost = {
+/** Nothing counted yet (also the cost of a system without Temporal, a peer's). */
+export function noTemporalCost(): TemporalCost {
+  return {
     runs: 0,
     historyEvents: 0,
     historyBytes: 0,
@@ -68,6 +69,10 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     slowWorkflowTasks: [],
     actions: 0,
   };
+}
+
+export async function temporalCost(client: Client, namespace: string, fromMs: number, toMs: number): Promise<TemporalCost> {
+  const cost = noTemporalCost();
   const since = new Date(fromMs).toISOString();
   const runs: { workflowId: string; runId: string }[] = [];
   for await (const execution of client.workflow.list({ query: `ExecutionStatus = 'Running' OR CloseTime >= '${since}'` })) {
@@ -121,6 +126,8 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
             ranMs: Math.round(at - task.startedAt),
             outcome: failed ? 'failed' : 'completed',
             ...(event.workflowTaskFailedEventAttributes ? { cause: proto.temporal.api.enums.v1.WorkflowTaskFailedCause[event.workflowTaskFailedEventAttributes.cause ?? 0] } : {}),
+            // A timeout is START_TO_CLOSE (the worker that took the task died or hung) or SCHEDULE_TO_START (a sticky queue nobody polled).
+            ...(event.workflowTaskTimedOutEventAttributes ? { cause: proto.temporal.api.enums.v1.TimeoutType[event.workflowTaskTimedOutEventAttributes.timeoutType ?? 0] } : {}),
             historyEvents: Number(event.eventId),
           });
         }
