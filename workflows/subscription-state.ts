@@ -23,8 +23,15 @@ export interface RunLimits {
   batches: number;
   historyEvents: number;
   historyBytes: number;
+  /**
+   * Runs started since 2026-11-30 hand over at this many history events: a new worker replays a
+   * run whole, ~1.7 ms per event here, and a replay must stay well inside the 10 s workflow task
+   * timeout on a loaded machine (docs/performance.md, "Worker restarts"). Runs recorded before
+   * keep `historyEvents` (a patch says which).
+   */
+  shorterRunEvents: number;
 }
-export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000, historyBytes: 8 * 2 ** 20 };
+export const DEFAULT_RUN_LIMITS: RunLimits = { signals: 2_000, batches: 500, historyEvents: 8_000, historyBytes: 8 * 2 ** 20, shorterRunEvents: 2_000 };
 
 /** What one run hands to the next: everything that is not configuration. */
 export interface CarriedState {
@@ -252,13 +259,18 @@ export class SubscriptionState {
     return eventsThatFit(this.pendingSizes, MAX_BATCH_BYTES);
   }
 
-  shouldContinueAsNew(historyLength: number, suggested: boolean, historySize = 0): boolean {
+  /**
+   * `shorterRuns` says whether this run may use `shorterRunEvents` (a patch in the workflow): asked
+   * only once the run is that long, so histories that never got there replay without its marker.
+   */
+  shouldContinueAsNew(historyLength: number, suggested: boolean, historySize = 0, shorterRuns: () => boolean = () => false): boolean {
     return (
       suggested ||
       historyLength >= this.limits.historyEvents ||
       historySize >= this.limits.historyBytes ||
       this.signalsThisRun >= this.limits.signals ||
-      this.batchesThisRun >= this.limits.batches
+      this.batchesThisRun >= this.limits.batches ||
+      (historyLength >= this.limits.shorterRunEvents && shorterRuns())
     );
   }
 

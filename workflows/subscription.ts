@@ -65,7 +65,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   const dueToContinue = () => {
     const { historyLength, continueAsNewSuggested, historySize } = workflowInfo();
-    return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize);
+    return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize, () => patched(SHORTER_RUNS));
   };
   let childStartsJustSettled = false;
 
@@ -130,6 +130,8 @@ function rejectIfDeleted(sub: SubscriptionState): void {
 const CUT_BEFORE_CARRYING = 'cut-before-carrying-over';
 /** The patch that bounds the batch bytes one workflow task starts (domain/subscription-step.ts). */
 const BOUNDED_CHILD_STARTS = 'bounded-child-starts-per-task';
+/** The patch that hands a run over at RunLimits.shorterRunEvents history events (workflows/subscription-state.ts). */
+const SHORTER_RUNS = 'shorter-runs-2000-events';
 
 /** Release signals sent per pass of the main loop. */
 const RELEASE_PER_TASK = 100;

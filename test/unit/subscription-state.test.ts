@@ -81,6 +81,21 @@ describe("a subscription's state", () => {
     next.accept([event('a')]);
     expect(next.pendingCount).toBe(1);
   });
+
+  it('hands over at shorterRunEvents only where the run may (its patch), and asks only once the run is that long', () => {
+    const state = new SubscriptionState({ ...input, limits: { shorterRunEvents: 100, historyEvents: 1_000 } });
+    const asked: number[] = [];
+    const may = (answer: boolean) => () => (asked.push(1), answer);
+    expect(state.shouldContinueAsNew(99, false, 0, may(true))).toBe(false);
+    expect(asked).toHaveLength(0);
+    expect(state.shouldContinueAsNew(100, false, 0, may(true))).toBe(true);
+    // A run recorded before the patch: it goes on to historyEvents.
+    expect(state.shouldContinueAsNew(500, false, 0, may(false))).toBe(false);
+    expect(state.shouldContinueAsNew(1_000, false, 0, may(false))).toBe(true);
+    expect(asked).toHaveLength(2);
+    expect(new SubscriptionState(input).shouldContinueAsNew(1_999, false, 0, () => true)).toBe(false);
+    expect(new SubscriptionState(input).shouldContinueAsNew(2_000, false, 0, () => true)).toBe(true);
+  });
 });
 
 describe("a subscription's endpoint gate, through its state", () => {
