@@ -131,4 +131,26 @@ describe('subscription workflow on a real Temporal server', () => {
     const firstRun = env.client.workflow.getHandle(handle.workflowId, firstRunId);
     expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
   });
+
+  it('hands a run over once its history reaches shorterRunEvents, recording the patch that allows it', async () => {
+    const path = '/shorter-runs';
+    const { handle } = await startSubscription(
+      env,
+      config,
+      // The loop looks at the run's length when it wakes: every second event cuts a batch and wakes it.
+      { url: receiver.url(path), eventTypes: ['user.created'], batching: { windowMs: 60_000, maxEvents: 2 } },
+      { limits: { shorterRunEvents: 30 } },
+    );
+    const firstRunId = (await handle.describe()).runId;
+    for (let i = 0; i < 20 && (await handle.describe()).runId === firstRunId; i++) await handle.signal(eventsSignal, { events: [makeEvent()] });
+    await eventually(async () => ((await handle.describe()).runId !== firstRunId ? true : undefined), 20_000, 'continue-as-new');
+    const firstRun = await env.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+    const markers = firstRun.events!.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(markers.map((event) => defaultPayloadConverter.fromPayload(event.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!))).toContainEqual(
+      expect.objectContaining({ id: 'shorter-runs-2000-events' }),
+    );
+    // Handed over near 30 history events, far below the 8,000 of runs recorded before the patch.
+    expect(firstRun.events!.length).toBeGreaterThanOrEqual(30);
+    expect(firstRun.events!.length).toBeLessThan(80);
+  });
 });
