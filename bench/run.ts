@@ -407,8 +407,8 @@ async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }):
  * 100); Svix at its own, as SVIX_SETTINGS in bench/peers/svix.ts says.
  */
 const peerCases: { scenario: Scenario; loads: number[] }[] = [
-  { scenario: { name: 'one endpoint', description: 'single-event requests to one endpoint', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 1000, 2000] },
-  { scenario: { name: '100 endpoints', description: 'single-event requests spread over 100 endpoints', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 1000] },
+  { scenario: { name: 'one endpoint', description: 'single-event requests to one endpoint', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000, 2000] },
+  { scenario: { name: '100 endpoints', description: 'single-event requests spread over 100 endpoints', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000] },
   { scenario: { name: 'failing half', description: 'one endpoint failing half of its attempts (HTTP 500)', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0, failRatio: 0.5 }, loads: [300] },
 ];
 
