@@ -8,13 +8,13 @@
 # differs (so cargo's mtime fingerprints stay valid), and the cargo build is skipped entirely when
 # the binary already exists with a matching build id for these pins.
 #
-# Offline-from-GitHub recipe (only crates.io is reachable):
+# Offline recipe (only the package registries are reachable):
 #   * svix-webhooks, omniqueue-rs and rust-executable-metadata come from local bare git mirrors
 #     (`git archive` at the pinned revs). The two latter are git dependencies of svix-server and
 #     are redirected with `[patch."<git url>"] <crate> = { path = ... }`.
-#   * svix's hyper fork (github.com/svix/hyper rev 7d3bff97) = crates.io hyper 1.11.0 plus a small
+#   * svix's hyper fork (svix/hyper rev 7d3bff97) = hyper 1.11.0 from the crates registry plus a small
 #     patch (HeaderCaseMap made pub, `get()` and `From<HeaderMap<Bytes>>` added); it is rebuilt from
-#     the crates.io tarball (checksum-pinned) + HYPER_PATCH below, and wired in with
+#     the registry's tarball (checksum-pinned) + HYPER_PATCH below, and wired in with
 #     `[patch.crates-io] hyper = { path = ... }`.
 #   * Cargo.lock only loses the three `source = "git+..."` lines; the build runs with --locked.
 #
@@ -111,8 +111,8 @@ hyper_crate() {
   local f
   f=$(find "$CARGO_HOME/registry/cache" -name "hyper-$HYPER_VERSION.crate" -print -quit 2>/dev/null || true)
   if [[ -z "$f" ]]; then
-    # Let cargo download it from crates.io (checksum-verified) via a throwaway project.
-    log "fetching hyper $HYPER_VERSION from crates.io"
+    # Let cargo download it from the crates registry (checksum-verified) via a throwaway project.
+    log "fetching hyper $HYPER_VERSION from the crates registry"
     local fetch=$ROOT/hyper-fetch
     mkdir -p "$fetch/src"
     printf '%s\n' '[package]' 'name = "hyper-fetch"' 'version = "0.0.0"' 'edition = "2021"' \
@@ -139,8 +139,8 @@ produce_hyper() {
 # ---------------------------------------------------------------------------------------------
 # Patches (kept verbatim; applied with --fuzz=0 so any drift fails loudly).
 
-# svix's hyper fork (github.com/svix/hyper commits "Make HeaderCaseMap public" + "Add `get`
-# method to `HeaderCaseMap`"), re-applied to crates.io hyper 1.11.0. The doc comment on `get`
+# svix's hyper fork (svix/hyper commits "Make HeaderCaseMap public" + "Add `get`
+# method to `HeaderCaseMap`"), re-applied to the crates registry hyper 1.11.0. The doc comment on `get`
 # is needed because hyper has #![deny(missing_docs)] and path dependencies are not lint-capped.
 HYPER_PATCH=$(
   cat <<'PATCH'
