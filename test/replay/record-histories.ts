@@ -4,7 +4,7 @@
  *
  *   npx tsx test/replay/record-histories.ts [scenario…]
  *
- * With scenario names (count, window, continue, handover, updated, retried, gate-released,
+ * With scenario names (count, window, continue, shorter-run, handover, updated, retried, gate-released,
  * gate-exhausted, event-type, rotate-secret, recovery), only those: a commit that changed one workflow records that one.
  * The corpus only grows. A folder is named after the commit whose workflow code recorded it, so
  * the workflow code must be committed first; an existing folder is never written again. Old
@@ -20,7 +20,7 @@ import { createTestWorker, makeEvent, startSubscription, testConfig } from '../s
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
 
-const SCENARIOS = ['count', 'window', 'continue', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
+const SCENARIOS = ['count', 'window', 'continue', 'shorter-run', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
@@ -96,6 +96,15 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) await cont.handle.signal(eventsSignal, { events: [makeEvent('t')] });
       await eventually(async () => ((await cont.handle.describe()).runId !== firstRun ? true : undefined));
       record('subscription-continued-as-new', cont.handle.workflowId, firstRun);
+    }
+
+    if (want('shorter-run')) {
+      // A run that handed over at RunLimits.shorterRunEvents (lowered to 30): its patch marker recorded.
+      const short = await startSubscription(env, config, { url: receiver.url('/shorter-run'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } }, { limits: { shorterRunEvents: 30 } });
+      const firstRun = (await short.handle.describe()).runId;
+      for (let i = 0; i < 20 && (await short.handle.describe()).runId === firstRun; i++) await short.handle.signal(eventsSignal, { events: [makeEvent('t')] });
+      await eventually(async () => ((await short.handle.describe()).runId !== firstRun ? true : undefined));
+      record('subscription-shorter-run', short.handle.workflowId, firstRun);
     }
 
     if (want('handover')) {
