@@ -17,6 +17,7 @@ import { openApiDocument } from './openapi';
 import { createPortal } from './portal/routes';
 import { PortalKeys } from './portal/session';
 import { ProblemError, tooLarge, unavailable } from './problem';
+import { RefusalLog } from './refusal-log';
 import { batchRoutes, type BatchService } from './routes/batches';
 import { eventTypeRoutes } from './routes/event-types';
 import { eventRoutes } from './routes/events';
@@ -138,9 +139,11 @@ export function createRoutes({ services, tokens, maxEventsLimit, portalKeys, met
   app.notFound(() => {
     throw new ProblemError(404, 'Not Found', 'no such route');
   });
+  const refusals = new RefusalLog((fields) => logJson('warn', 'requests refused for load (503, Retry-After)', fields));
   app.onError((err, c) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) logJson('error', 'request failed', { method: c.req.method, path: c.req.path, error: String(err), stack: (err).stack });
+    if (problem.status >= 500 && problem.retryAfterSeconds !== undefined) refusals.note({ method: c.req.method, path: c.req.path, detail: problem.detail });
+    else if (problem.status >= 500) logJson('error', 'request failed', { method: c.req.method, path: c.req.path, error: String(err), stack: (err).stack });
     const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
     if (problem.retryAfterSeconds !== undefined) headers['retry-after'] = String(problem.retryAfterSeconds);
     return c.body(JSON.stringify(problem), problem.status as 400, headers);
