@@ -8,7 +8,7 @@
  * Prints a table; writes JSON with the machine's description under bench/results/.
  */
 import { randomBytes } from 'node:crypto';
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
 import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
-import { createSubscription, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
+import { createSubscription, liveStacks, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
@@ -86,12 +86,14 @@ interface LoadResult {
 }
 
 type LoadMode = 'open' | 'closed';
+/** The load generator of the step running now, if any. */
+let loadProcess: ChildProcess | undefined;
 
 /** What a step measures: a stack of ours, or a peer's (bench/peers/), which has no Temporal client. */
 type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
 
 async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
-  const load = spawnEntry('bench/load-client.ts', [], {
+  const load = (loadProcess = spawnEntry('bench/load-client.ts', [], {
     env: {
       ...process.env,
       API_URL: stack.apiUrl,
@@ -106,7 +108,7 @@ async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[
       ...stack.loadEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  }));
   let output = '';
   load.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise((resolve) => load.once('exit', resolve));
@@ -543,6 +545,17 @@ function catalogVariants(): [Variant, Variant] {
   ];
 }
 
+let stoppingOnSignal = false;
+// Stopped by a signal: stop the stacks first (their processes are this command's children), then exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stoppingOnSignal = true;
+    console.error(`bench: ${signal}: stopping ${liveStacks.size} stack(s)`);
+    loadProcess?.kill('SIGKILL');
+    void Promise.allSettled([...liveStacks].map((stack) => stack.stop())).then(() => process.exit(130));
+  });
+}
+
 async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -696,6 +709,8 @@ function printTable(report: Record<string, unknown>): void {
 }
 
 main().catch((err: unknown) => {
+  // Stopped by a signal, the step in progress fails: the signal's handler exits once the stacks are down.
+  if (stoppingOnSignal) return;
   console.error(err);
   process.exit(1);
 });

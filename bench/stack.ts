@@ -167,7 +167,7 @@ export async function startStack(
     child.kill('SIGKILL');
     await exited;
   };
-  return {
+  const stack: Stack = {
     address,
     apiUrl,
     client: new Client({ connection }),
@@ -201,9 +201,18 @@ export async function startStack(
       await Promise.race([Promise.all(exited), sleep(20_000)]);
       await stopTemporal();
       rmSync(dir, { recursive: true, force: true });
+      liveStacks.delete(stack);
     },
   };
+  liveStacks.add(stack);
+  return stack;
 }
+
+/**
+ * The stacks running now, ours and peers': a benchmark stopped by a signal stops them before it
+ * exits (bench/run.ts), so that no process outlives the command that started it.
+ */
+export const liveStacks = new Set<{ stop(): Promise<void> }>();
 
 let prebuiltBundle: string | undefined;
 /**

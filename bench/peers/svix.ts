@@ -11,7 +11,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, root, sleep } from '../../scripts/kit';
-import { BenchReceiver } from '../stack';
+import { BenchReceiver, liveStacks } from '../stack';
 
 /** The commit build-svix.sh builds (svix-server 1.100.0). */
 export const SVIX_COMMIT = '4fc0cfb8b426c87ef7e2b937e7d896a71d456a47';
@@ -86,7 +86,7 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
       return (await response.json()) as { id: string };
     };
     let apps = 0;
-    return {
+    const stack: SvixStack = {
       apiUrl,
       token,
       receiver,
@@ -105,8 +105,11 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
       async stop() {
         receiver.close();
         await stop();
+        liveStacks.delete(stack);
       },
     };
+    liveStacks.add(stack);
+    return stack;
   } catch (err) {
     await stop();
     throw err;
