@@ -421,10 +421,23 @@ async function peerComparison(): Promise<Record<string, unknown>> {
   for (const [index, { scenario, loads }] of peerCases.entries()) {
     const systems = index % 2 === 0 ? (['webhooks', 'svix'] as const) : (['svix', 'webhooks'] as const);
     for (const system of systems) {
-      const stack: MeasuredStack & { stop(): Promise<void> } = system === 'svix' ? await startSvixStack(binary) : await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal });
+      // Each side's stack, and how it makes the case's endpoints: Svix applications, or our subscriptions.
+      const [stack, createEndpoints] =
+        system === 'svix'
+          ? await startSvixStack(binary).then((svix) => [svix, () => svix.createApps(scenario.subscriptions)] as const)
+          : await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal }).then(
+              (ours) =>
+                [
+                  ours,
+                  async () => {
+                    const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `peer-${index}-${i}`);
+                    for (const partnerId of partners) await createSubscription(ours, partnerId, scenario.batching);
+                    return partners;
+                  },
+                ] as const,
+            );
       try {
-        const partners = 'createApps' in stack ? await (stack as Awaited<ReturnType<typeof startSvixStack>>).createApps(scenario.subscriptions) : Array.from({ length: scenario.subscriptions }, (_, i) => `peer-${index}-${i}`);
-        if (system === 'webhooks') for (const partnerId of partners) await createSubscription(stack as Stack, partnerId, scenario.batching);
+        const partners = await createEndpoints();
         await runStep(stack, scenario, partners, loads[0]!); // warm-up, not reported
         for (const rate of loads) {
           const row = { case: scenario.name, system, ...(await runStep(stack, scenario, partners, rate)) };

@@ -421,7 +421,7 @@ function ensureSecret(file: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-function idOf(flag: '-u' | '-g'): number {
+export function idOf(flag: '-u' | '-g'): number {
   try {
     return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   } catch {
@@ -429,8 +429,8 @@ function idOf(flag: '-u' | '-g'): number {
   }
 }
 
-/** The newest installed PostgreSQL's binaries (Debian keeps them in /usr/lib/postgresql/N/bin). */
-function postgresBinDir(): string {
+/** The newest installed PostgreSQL's binaries (also the benchmark's peers': bench/peers/) (Debian keeps them in /usr/lib/postgresql/N/bin). */
+export function postgresBinDir(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/postgres'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
@@ -447,7 +447,7 @@ async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signa
   clearTimeout(timer);
 }
 
-async function waitUntil(what: string, timeoutMs: number, probe: () => unknown): Promise<void> {
+export async function waitUntil(what: string, timeoutMs: number, probe: () => unknown): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -7,10 +7,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, root, sleep } from '../../scripts/kit';
+import { idOf, postgresBinDir, waitUntil } from '../../scripts/temporal-cluster';
 import { BenchReceiver, liveStacks } from '../stack';
 
 /** The commit build-svix.sh builds (svix-server 1.100.0). */
@@ -58,7 +59,7 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
     const postgres = await startPostgres(join(dir, 'postgres'), pgPort, children);
     const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' });
     children.push(redis);
-    await waitFor('Redis', () => execFileSync('redis-cli', ['-p', String(redisPort), 'ping'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('PONG'));
+    await waitUntil('Redis', 60_000, () => execFileSync('redis-cli', ['-p', String(redisPort), 'ping'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('PONG'));
 
     const env = {
       PATH: process.env.PATH ?? '',
@@ -76,7 +77,7 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
     const server = spawn(binary, [], { env, cwd: dir, stdio: 'ignore' });
     children.push(server);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitFor('svix-server', async () => (await fetch(`${apiUrl}/api/v1/health/`).catch(() => undefined))?.ok === true);
+    await waitUntil('svix-server', 60_000, async () => (await fetch(`${apiUrl}/api/v1/health/`).catch(() => undefined))?.ok === true);
 
     const receiver = new BenchReceiver();
     await receiver.start();
@@ -131,36 +132,12 @@ async function startPostgres(dataDir: string, port: number, children: ChildProce
     stdio: 'ignore',
   });
   children.push(postgres);
-  await waitFor('PostgreSQL', () => {
+  await waitUntil('PostgreSQL', 60_000, () => {
     execFileSync(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     return true;
   });
   execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'svix', 'svix'], { stdio: ['ignore', 'ignore', 'pipe'] });
   return postgres;
-}
-
-function postgresBinDir(): string {
-  const base = '/usr/lib/postgresql';
-  const newest = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/postgres'))).sort((a, b) => Number(b) - Number(a))[0] : undefined;
-  if (!newest) throw new Error("PostgreSQL is not installed: Debian's postgresql package (scripts/install-temporal-cluster.sh installs it)");
-  return join(base, newest, 'bin');
-}
-
-function idOf(flag: '-u' | '-g'): number {
-  return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-}
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await probe()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not start within ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
