@@ -223,13 +223,13 @@ export async function startApplication(supervisor: Supervisor, config: Config, t
   await supervisor.waitFor('the codec server', async () => (await fetch(`${codec.url}/healthz`)).ok);
 }
 
-/** The ports of ours every stack listens on: the API, the codec server, the worker's probes and the SDK's exporter beside them. */
+/** The ports of ours every stack listens on: the API, the codec server and the worker's probes (the SDK's exporter takes a free loopback port of its own). */
 export function applicationPorts(config: Config): StackPort[] {
   const metrics = config.worker.metricsPort;
   return [
     { host: config.api.host, port: config.api.port, variable: 'API_PORT' },
     { host: config.codecServer.host, port: config.codecServer.port, variable: 'CODEC_PORT' },
-    ...(metrics ? [{ host: '0.0.0.0', port: metrics, variable: 'WORKER_METRICS_PORT' }, { host: '127.0.0.1', port: metrics + 1, variable: 'WORKER_METRICS_PORT' }] : []),
+    ...(metrics ? [{ host: '0.0.0.0', port: metrics, variable: 'WORKER_METRICS_PORT' }] : []),
   ];
 }
 

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { exitOnStartError, loadConfig } from '../domain/config';
 import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
+import { freePort } from '../scripts/kit';
 
 /**
  * The worker process: JSON logs, /metrics and probes on WORKER_METRICS_PORT. The SDK's runtime
@@ -11,7 +12,10 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const metricsPort = config.worker.metricsPort;
-  const sdkMetricsAddress = metricsPort ? `127.0.0.1:${metricsPort + 1}` : undefined;
+  // The SDK's own exporter listens on a loopback port the kernel picks for a listener, and /metrics
+  // serves it: a fixed neighbour (metricsPort + 1) can be held by an outgoing connection's local
+  // port, even one in TIME_WAIT, and then the worker could not start.
+  const sdkMetricsAddress = metricsPort ? `127.0.0.1:${await freePort()}` : undefined;
   Runtime.install({
     logger: jsonLogger(),
     telemetryOptions: sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } : undefined,

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +10,18 @@ import { waitForHealthy } from '../../scripts/kit';
 import { temporalConnection } from '../../domain/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { Receiver } from '../support/receiver';
-import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
+import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../support/processes';
 import { clusterBackend, devServerBackend, holdsInClear } from '../support/cluster';
 import { eventually, temporalCliPath } from '../support/temporal';
+
+/** Listens on `port` on loopback; answers undefined when something else holds it already. */
+function holdPort(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
 
 /**
  * The whole pipeline with every part real: a Temporal server (the dev server from the installed
@@ -31,6 +41,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
   let workerMetricsPort: number;
   let codecServer: ProjectProcess;
   let codecUrl: string;
+  let neighbour: Server | undefined;
   const operatorToken = `operator-${randomUUID()}`;
   const payloadKey = newKeyEntry('e2e-key');
 
@@ -53,6 +64,9 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     workerMetricsPort = await freePort();
+    // Something holds the port beside the worker's, as an outgoing connection's local port can:
+    // the worker must start and serve the SDK's metrics all the same.
+    neighbour = await holdPort(workerMetricsPort + 1);
     processEnv = {
       ...temporal.env,
       TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
@@ -74,7 +88,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     codecServer = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKey, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken });
     await waitForHealthy(baseUrl, 60_000, 'the API');
     await waitForHealthy(codecUrl, 60_000, 'the codec server');
-    await eventually(() => (worker.output().includes('polling') ? true : undefined), 60_000, 'the worker');
+    await waitForOutput(worker, 'worker: polling', 60_000, 'the worker');
   });
 
   afterAll(async () => {
@@ -83,6 +97,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     await worker?.stop();
     await receiver?.close();
     await temporal?.teardown();
+    neighbour?.close();
   });
 
   it('delivers posted events to the subscribed endpoint as one batch, exactly as the contract shapes it', async () => {

@@ -32,3 +32,19 @@ export function startProjectProcess(entry: string, env: Record<string, string>, 
     },
   };
 }
+
+/**
+ * Waits until the process has printed `text`. Fails at once if it exits first, and either way the
+ * error carries the end of what it printed, so that a failed start says why.
+ */
+export async function waitForOutput(proc: ProjectProcess, text: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const tail = () => proc.output().slice(-4_000);
+  while (!proc.output().includes(text)) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new Error(`${what} exited (${proc.child.exitCode ?? proc.child.signalCode}) before printing "${text}"; it printed:\n${tail()}`);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} to print "${text}"; it printed:\n${tail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
