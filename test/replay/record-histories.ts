@@ -4,7 +4,7 @@
  *
  *   npx tsx test/replay/record-histories.ts [scenario…]
  *
- * With scenario names (count, window, continue, shorter-run, handover, updated, retried, gate-released,
+ * With scenario names (count, window, continue, shorter-run, burst, handover, updated, retried, gate-released,
  * gate-exhausted, event-type, rotate-secret, recovery), only those: a commit that changed one workflow records that one.
  * The corpus only grows. A folder is named after the commit whose workflow code recorded it, so
  * the workflow code must be committed first; an existing folder is never written again. Old
@@ -20,7 +20,7 @@ import { createTestWorker, makeEvent, startSubscription, testConfig } from '../s
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
 
-const SCENARIOS = ['count', 'window', 'continue', 'shorter-run', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
+const SCENARIOS = ['count', 'window', 'continue', 'shorter-run', 'burst', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
@@ -72,7 +72,35 @@ async function main(): Promise<void> {
     return { id, workflowId: subscriptionWorkflowId(partnerId, id), read, post };
   }
 
+  /** The Temporal CLI's JSON export of a run: the same format an engineer downloads from the Web UI. */
+  const exportHistory = (workflowId: string, runId?: string) =>
+    execFileSync(temporalCliPath, ['workflow', 'show', '--address', env.address, '-w', workflowId, ...(runId ? ['-r', runId] : []), '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+
+  // A burst, queued before the worker polls, for a run already due to continue as new: its first
+  // workflow task meets ~1.7 MB of events at once. It cuts batches until a pass holds
+  // TASK_CUT_LIMIT_BYTES (patch bounded-child-starts-per-task), and, with more than a batch's worth
+  // still pending when the hand-over comes, cuts them first (patch cut-before-carrying-over).
+  const burst = want('burst')
+    ? await (async () => {
+        const sub = await startSubscription(env, config, { url: receiver.url('/burst'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 1_000 } }, { limits: { signals: 5 } });
+        const firstRun = (await sub.handle.describe()).runId;
+        for (let i = 0; i < 7; i++) {
+          await sub.handle.signal(eventsSignal, { events: Array.from({ length: 16 }, () => makeEvent('t', { blob: 'x'.repeat(15_000) })) });
+        }
+        return { workflowId: sub.handle.workflowId, firstRun };
+      })()
+    : undefined;
+
   await worker.runUntil(async () => {
+    if (burst) {
+      await eventually(async () => ((await env.client.workflow.getHandle(burst.workflowId).describe()).runId !== burst.firstRun ? true : undefined), 60_000, 'the burst run to hand over');
+      const patches = patchesIn(exportHistory(burst.workflowId, burst.firstRun));
+      for (const patch of ['bounded-child-starts-per-task', 'cut-before-carrying-over']) {
+        if (!patches.includes(patch)) throw new Error(`the burst run did not record the patch ${patch} (it recorded ${patches.join(', ') || 'none'}): the case was not exercised`);
+      }
+      record('subscription-burst-cut-before-hand-over', burst.workflowId, burst.firstRun);
+    }
+
     if (want('count')) {
       // A count cut, then the workflow waiting for more.
       const count = await startSubscription(env, config, { url: receiver.url('/count'), eventTypes: ['t'], batching: { windowMs: 60_000, maxEvents: 2 } });
@@ -227,13 +255,21 @@ async function main(): Promise<void> {
 
   mkdirSync(out, { recursive: true });
   for (const [name, workflowId, runId] of recorded) {
-    // The Temporal CLI's JSON export: the same format an engineer downloads from the Web UI.
-    const json = execFileSync(temporalCliPath, ['workflow', 'show', '--address', env.address, '-w', workflowId, ...(runId ? ['-r', runId] : []), '--output', 'json'], { encoding: 'utf8' });
+    const json = exportHistory(workflowId, runId);
     writeFileSync(new URL(`${name}.json`, out), json);
     console.log(`recorded ${commit}/${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
   }
   await receiver.close();
   await env.teardown();
+}
+
+/** The ids of the patch markers in a history exported as JSON by the Temporal CLI. */
+function patchesIn(exported: string): string[] {
+  type Exported = { events: { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> } }[] };
+  return (JSON.parse(exported) as Exported).events
+    .map((event) => event.markerRecordedEventAttributes)
+    .filter((marker) => marker?.markerName === 'core_patch')
+    .map((marker) => (JSON.parse(Buffer.from(marker!.details?.['patch-data']?.payloads?.[0]?.data ?? '', 'base64').toString()) as { id: string }).id);
 }
 
 main().catch((err: unknown) => {

@@ -20,11 +20,11 @@ const histories = (readdirSync(dir, { recursive: true }) as string[])
 const scenarios = (version: string) => histories.filter(([name]) => name.startsWith(`${version}/`)).map(([name]) => name.slice(version.length + 1));
 
 describe('replaying recorded histories', () => {
-  it('holds the runs recorded before the endpoint gate, and the gate, updates and delete after it', () => {
+  it('holds the runs recorded before the endpoint gate, and the later cases: the gate, updates, delete, hand-overs and a burst', () => {
     expect(scenarios('b868c3f')).toEqual(['delivery-failed', 'delivery-retried', 'subscription-continued-as-new', 'subscription-count-cut', 'subscription-window-cut']);
     const versions = new Set(histories.map(([name]) => name.split('/')[0]!));
     const after = [...versions].filter((version) => version !== 'b868c3f').flatMap(scenarios);
-    for (const scenario of ['subscription-gate-released', 'subscription-gate-disabled-and-enabled', 'subscription-updated-and-deleted', 'subscription-continued-as-new', 'delivery-probe-recovered', 'delivery-held-released', 'delivery-failed']) {
+    for (const scenario of ['subscription-gate-released', 'subscription-gate-disabled-and-enabled', 'subscription-updated-and-deleted', 'subscription-continued-as-new', 'delivery-probe-recovered', 'delivery-held-released', 'delivery-failed', 'subscription-shorter-run', 'subscription-burst-cut-before-hand-over']) {
       expect(after, scenario).toContain(scenario);
     }
   });
