@@ -16,17 +16,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 // --- Ports -----------------------------------------------------------------------------------
 
-/** A free TCP port on loopback, as the kernel picks it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../domain/ports';
 
 /** Whether something listens on `host`:`port` already (only "address in use" counts). */
 export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {

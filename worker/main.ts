@@ -1,8 +1,8 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { exitOnStartError, loadConfig } from '../domain/config';
+import { freePort } from '../domain/ports';
 import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
-import { freePort } from '../scripts/kit';
 
 /**
  * The worker process: JSON logs, /metrics and probes on WORKER_METRICS_PORT. The SDK's runtime
@@ -12,14 +12,7 @@ import { freePort } from '../scripts/kit';
 async function main(): Promise<void> {
   const config = loadConfig();
   const metricsPort = config.worker.metricsPort;
-  // The SDK's own exporter listens on a loopback port the kernel picks for a listener, and /metrics
-  // serves it: a fixed neighbour (metricsPort + 1) can be held by an outgoing connection's local
-  // port, even one in TIME_WAIT, and then the worker could not start.
-  const sdkMetricsAddress = metricsPort ? `127.0.0.1:${await freePort()}` : undefined;
-  Runtime.install({
-    logger: jsonLogger(),
-    telemetryOptions: sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } : undefined,
-  });
+  const sdkMetricsAddress = await installRuntime(metricsPort !== 0);
   const metrics = new WorkerMetrics();
   let worker: Worker | undefined;
   const probes = metricsPort
@@ -28,11 +21,34 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     worker = await createWorker(config, connection, {}, metrics);
-    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe, metricsPort });
+    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe, metricsPort, sdkMetricsAddress });
     await worker.run();
   } finally {
     probes?.close();
     await connection.close();
+  }
+}
+
+/**
+ * Installs the SDK's runtime, with JSON logs and, when asked, its Prometheus exporter (which /metrics
+ * serves) on a loopback port the kernel picks for a listener; answers the exporter's address. Not
+ * a fixed neighbour of WORKER_METRICS_PORT: an outgoing connection's local port, even one in
+ * TIME_WAIT, can hold that one, and the worker could not start. Another process may take the
+ * picked port before the SDK binds it: then a fresh one is picked, three times at most.
+ */
+async function installRuntime(withExporter: boolean): Promise<string | undefined> {
+  if (!withExporter) {
+    Runtime.install({ logger: jsonLogger() });
+    return undefined;
+  }
+  for (let attempt = 1; ; attempt++) {
+    const bindAddress = `127.0.0.1:${await freePort()}`;
+    try {
+      Runtime.install({ logger: jsonLogger(), telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+      return bindAddress;
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } fro
 import { clusterBackend, devServerBackend, holdsInClear } from '../support/cluster';
 import { eventually, temporalCliPath } from '../support/temporal';
 
-/** Listens on `port` on loopback; answers undefined when something else holds it already. */
+/** Listens on `port` on loopback; answers undefined when something else holds it already (which serves as well). */
 function holdPort(port: number): Promise<Server | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -97,7 +97,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     await worker?.stop();
     await receiver?.close();
     await temporal?.teardown();
-    neighbour?.close();
+    await new Promise((resolve) => (neighbour ? neighbour.close(resolve) : resolve(undefined)));
   });
 
   it('delivers posted events to the subscribed endpoint as one batch, exactly as the contract shapes it', async () => {

@@ -16,7 +16,7 @@ import { apiFor } from '../support/api';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { createTestWorker, testConfig } from '../support/harness';
 import { startTestCluster, type TestCluster } from '../support/cluster';
-import { freePort, startProjectProcess, type ProjectProcess } from '../support/processes';
+import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';
 
@@ -137,6 +137,7 @@ describe('an operator signing in to the codec server the cluster\'s Web UI calls
     worker = startProjectProcess('worker/main.ts', env);
     codec = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKeys, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken, CODEC_CORS_ORIGINS: test.cluster.uiUrl! });
     await waitForHealthy(codecUrl, 30_000, 'the codec server');
+    await waitForOutput(worker, 'worker: polling', 60_000, 'the worker');
     const connection = await Connection.connect(test.cluster.connectionOptions());
     const api = apiFor(new Client({ connection, dataConverter: config.temporal.dataConverter }), config);
     await api('POST', '/v1/partners/cluster-ui/subscriptions', { url: receiver.url(`/cluster-ui?token=${marker}`), eventTypes: ['t'], batching: { maxEvents: 1 } });

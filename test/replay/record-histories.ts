@@ -269,7 +269,11 @@ function patchesIn(exported: string): string[] {
   return (JSON.parse(exported) as Exported).events
     .map((event) => event.markerRecordedEventAttributes)
     .filter((marker) => marker?.markerName === 'core_patch')
-    .map((marker) => (JSON.parse(Buffer.from(marker!.details?.['patch-data']?.payloads?.[0]?.data ?? '', 'base64').toString()) as { id: string }).id);
+    .map((marker) => {
+      const data = marker!.details?.['patch-data']?.payloads?.[0]?.data;
+      if (!data) throw new Error('a core_patch marker without patch-data: is this a history the Temporal CLI exported?');
+      return (JSON.parse(Buffer.from(data, 'base64').toString()) as { id: string }).id;
+    });
 }
 
 main().catch((err: unknown) => {
