@@ -42,9 +42,15 @@ export async function temporalCeiling(stack: Stack, concurrency: number, duratio
   const taskQueue = `bare-${randomUUID()}`;
   const worker = spawnEntry('bench/bare-worker.ts', [], {
     env: { ...process.env, ...stack.clientEnv, TASK_QUEUE: taskQueue },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await new Promise<void>((resolve) => worker.stdout!.once('data', () => resolve()));
+  let stderr = '';
+  worker.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Its first line says it polls; if it dies first, say why instead of waiting for ever.
+  await new Promise<void>((resolve, reject) => {
+    worker.stdout!.once('data', () => resolve());
+    worker.once('close', (code) => reject(new Error(`the bare worker exited (${code}) before it polled:\n${stderr.slice(-2_000)}`)));
+  });
   const workflowsPerSecond = await closedLoopRate(concurrency, durationMs, () =>
     stack.client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` }),
   );
