@@ -5,7 +5,7 @@ import { EMPTY_LEDGER, GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS, type RetryAfter
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { endpointProblem, type EndpointPolicy } from '../domain/endpoint-policy';
 import { INITIAL_SIGNING, signatureHeaders, type SigningState } from '../domain/signing';
-import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome } from './attempt-outcome';
+import { BODY_SNIPPET_BYTES, judgeAttempt, type AttemptOutcome, type AttemptVerdict } from './attempt-outcome';
 
 export interface DeliverBatchInput {
   batchId: string;
@@ -18,6 +18,18 @@ export interface DeliverBatchInput {
   held?: boolean;
   /** The subscription's signing state when the batch was cut; retries read the current one. */
   signing?: SigningState;
+  /**
+   * Attempts made before this activity's first (its workflow's local first attempt): the attempt
+   * number an endpoint sees is this plus the activity's own.
+   */
+  attemptsBefore?: number;
+  /** What Retry-After asks cost the batch in those earlier attempts. */
+  ledger?: RetryAfterLedger;
+}
+
+/** The attempt's number over the whole batch, 1 to 26. */
+export function attemptOf(info: { attempt: number }, input: Pick<DeliverBatchInput, 'attemptsBefore'>): number {
+  return info.attempt + (input.attemptsBefore ?? 0);
 }
 
 export interface DeliverBatchResult {
@@ -49,7 +61,7 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
   /** One attempt: POST the batch's exact bytes. Throws a failure carrying its own next retry delay. */
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
-    const { attempt } = context.info;
+    const attempt = attemptOf(context.info, input);
     const attemptStartedAt = new Date().toISOString();
     // From the second attempt on (or a held batch's first), the subscription's memo: its current
     // url and its endpoint gate.
@@ -70,8 +82,9 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
       : {};
     const startedAt = performance.now();
     // What Retry-After asks cost this batch so far rides on the heartbeat details from attempt to attempt.
-    const ledger = ledgerOf(context.info.heartbeatDetails);
-    const heartbeat = setInterval(() => context.heartbeat(ledger), HEARTBEAT_EVERY_MS);
+    // A local attempt (the first) has no heartbeat: its ledger is empty, and its failure's details carry the next one.
+    const ledger = ledgerOf(context.info.heartbeatDetails ?? input.ledger);
+    const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(ledger), HEARTBEAT_EVERY_MS);
     let outcome: AttemptOutcome;
     // The policy again at every attempt: a url saved under other settings, or an IP literal (which
     // skips the guarded DNS lookup), is refused here as a failed attempt.
@@ -87,7 +100,7 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
         ...signature,
       });
     } finally {
-      clearInterval(heartbeat);
+      if (heartbeat) clearInterval(heartbeat);
     }
     const verdict = judgeAttempt(outcome, attempt, backoffScale, { now: Date.now(), ledger });
     const seconds = (performance.now() - startedAt) / 1000;
@@ -107,13 +120,8 @@ export function createDeliveryActivities({ agent, policy, backoffScale, userAgen
       await reportEndpoint(input, { batchId: input.batchId, outcome: 'failing', at: attemptStartedAt, error: verdict.message });
     }
     // The failure carries the last heartbeat's details to the next attempt.
-    if (verdict.ledger) context.heartbeat(verdict.ledger);
-    throw ApplicationFailure.create({
-      type: 'DeliveryAttemptFailed',
-      message: verdict.message,
-      details: [verdict.detail],
-      nextRetryDelay: verdict.nextRetryDelayMs,
-    });
+    if (verdict.ledger && !context.info.isLocal) context.heartbeat(verdict.ledger);
+    throw attemptFailure(verdict);
   }
   return { deliverBatch };
 }
@@ -146,6 +154,19 @@ async function reportEndpoint(input: DeliverBatchInput, report: EndpointReport):
   } catch (err) {
     context.log.warn('could not report the endpoint to its subscription', { outcome: report.outcome, error: String(err) });
   }
+}
+
+/**
+ * A failed attempt. Its details repeat the next delay and the Retry-After ledger: after a local
+ * first attempt the workflow reads them (workflow code does not see a failure's nextRetryDelay).
+ */
+export function attemptFailure(verdict: Extract<AttemptVerdict, { delivered: false }>): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'DeliveryAttemptFailed',
+    message: verdict.message,
+    details: [{ ...verdict.detail, nextRetryDelayMs: verdict.nextRetryDelayMs, ...(verdict.ledger ? { ledger: verdict.ledger } : {}) }],
+    nextRetryDelay: verdict.nextRetryDelayMs,
+  });
 }
 
 function ledgerOf(details: unknown): RetryAfterLedger {

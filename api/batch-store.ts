@@ -94,15 +94,22 @@ export class BatchStore {
       detail.attempts = (await this.attemptOfFailure(failure)) ?? 0;
       detail.lastError = innermostMessage(failure);
     } else {
+      // Since 2026-12-07 the first attempt is a local activity: its outcome is a marker in the history.
+      const local = localAttemptFailure(events);
+      const before = local ? 1 : 0;
       const pending = description.raw.pendingActivities?.[0];
       if (pending) {
         const started = pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-        detail.attempts = Math.max(0, (pending.attempt ?? 1) - (started ? 0 : 1));
-        if (pending.lastFailure) detail.lastError = innermostMessage(pending.lastFailure);
+        detail.attempts = before + Math.max(0, (pending.attempt ?? 1) - (started ? 0 : 1));
+        const lastFailure = pending.lastFailure ?? local?.failure;
+        if (lastFailure) detail.lastError = innermostMessage(lastFailure);
         const next = pending.nextAttemptScheduleTime ?? (started ? undefined : pending.scheduledTime);
-        if (next?.seconds != null) {
-          detail.nextAttemptAt = new Date(Number(next.seconds) * 1000 + Math.floor((next.nanos ?? 0) / 1e6)).toISOString();
-        }
+        if (next?.seconds != null) detail.nextAttemptAt = timestampToDate(next)?.toISOString();
+      } else if (local) {
+        // Waiting out the first retry wait on a timer before the activity takes over.
+        detail.attempts = 1;
+        detail.lastError = innermostMessage(local.failure);
+        if (local.retryAt) detail.nextAttemptAt = local.retryAt.toISOString();
       }
     }
     return detail;
@@ -166,7 +173,7 @@ export class BatchStore {
     // Same bytes and batch_id; never held again (nothing would release it), and its success
     // reopens its subscription's endpoint gate if that is still closed.
     const { held: _held, holdLimitMs: _limit, ...rest } = recorded;
-    const input: DeliveryWorkflowInput = { ...rest, probe: true };
+    const input: DeliveryWorkflowInput = { ...rest, probe: true, localFirstAttempt: true };
     await this.client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
       workflowId,
       taskQueue: this.config.temporal.taskQueue,
@@ -267,6 +274,24 @@ function summarize(execution: VisibleExecution, partnerId: string, subscriptionI
     createdAt: memo?.batch?.createdAt ?? execution.startTime.toISOString(),
     ...(status === 'delivered' && execution.closeTime ? { deliveredAt: execution.closeTime.toISOString() } : {}),
   };
+}
+
+/** The marker a local activity leaves in the history (the SDK's name for it). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * A failed local first attempt, if the history has one: its failure, and when the timer after it
+ * fires (the second attempt's time, while no activity is scheduled yet).
+ */
+function localAttemptFailure(events: proto.temporal.api.history.v1.IHistoryEvent[]): { failure: Failure; retryAt?: Date } | undefined {
+  const index = events.findIndex((event) => event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER);
+  const failure = events[index]?.markerRecordedEventAttributes?.failure;
+  if (!failure) return undefined;
+  const timer = events.slice(index + 1).find((event) => event.timerStartedEventAttributes);
+  const startedAt = timer ? timestampToDate(timer.eventTime) : undefined;
+  const wait = timer?.timerStartedEventAttributes?.startToFireTimeout;
+  const waitMs = wait ? Number(wait.seconds ?? 0) * 1000 + Math.floor((wait.nanos ?? 0) / 1e6) : undefined;
+  return { failure, ...(startedAt && waitMs !== undefined ? { retryAt: new Date(startedAt.getTime() + waitMs) } : {}) };
 }
 
 function innermostMessage(failure: Failure | null | undefined): string | undefined {

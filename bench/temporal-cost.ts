@@ -24,7 +24,7 @@ export interface TemporalCost {
   /** Signals a workflow sent to another (the gate's releases). */
   externalSignals: number;
   updates: number;
-  /** Activity attempts: each completed activity's final attempt number (retries included). */
+  /** Activity attempts: each started activity's attempt number (retries included), and each local activity. */
   activityAttempts: number;
   timers: number;
   /** Memo or search-attribute changes. */
@@ -108,6 +108,10 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
       case EventType.EVENT_TYPE_TIMER_STARTED:
         cost.timers++;
         break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        // A local activity (a batch's first attempt) is billed like an activity; patch markers are not.
+        if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') cost.activityAttempts++;
+        break;
       case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         cost.upserts++;
@@ -163,6 +167,8 @@ export function perThousandEvents(cost: TemporalCost, events: number) {
     activityAttempts: per(cost.activityAttempts),
     timers: per(cost.timers),
     workflowTasks: per(cost.workflowTasks),
+    /** Workflow tasks of the subscriptions and their batches together, per batch started. */
+    workflowTasksPerBatch: cost.childStarts > 0 ? +(cost.workflowTasks / cost.childStarts).toFixed(2) : null,
     historyBytesPerEvent: Math.round(cost.historyBytes / Math.max(1, events)),
   };
 }

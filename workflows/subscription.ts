@@ -155,6 +155,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
     ...(held ? { held, holdLimitMs: sub.holdLimitMs() } : {}),
     ...(probe ? { probe } : {}),
     signing: sub.signingState,
+    localFirstAttempt: true,
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
   log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { judgeAttempt } from '../../activities/attempt-outcome';
-import type { DeliverBatchInput, DeliverBatchResult } from '../../activities/delivery';
+import { attemptFailure, attemptOf, type DeliverBatchInput, type DeliverBatchResult } from '../../activities/delivery';
 import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../../domain/schedule';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { configureUpdate, endpointSignal, eventsSignal, stateQuery, type SubscriptionMemo } from '../../workflows/messages';
@@ -32,7 +32,7 @@ describe('the endpoint gate over months, time-skipped', () => {
 
   async function deliverBatch(input: DeliverBatchInput): Promise<DeliverBatchResult> {
     const context = Context.current();
-    const { attempt } = context.info;
+    const attempt = attemptOf(context.info, input);
     attempts.set(input.batchId, (attempts.get(input.batchId) ?? 0) + 1);
     if (!down.has(new URL(input.url).pathname)) return { status: 200, attempt, url: input.url, deliveredAt: new Date().toISOString() };
     const verdict = judgeAttempt({ kind: 'response', status: 503, bodySnippet: 'down for the month' }, attempt, config.delivery.backoffScale);
@@ -42,7 +42,7 @@ describe('the endpoint gate over months, time-skipped', () => {
         .getHandle(subscriptionWorkflowId(input.partnerId, input.subscriptionId))
         .signal(endpointSignal, { batchId: input.batchId, outcome: 'failing', at: new Date().toISOString(), error: verdict.message });
     }
-    throw ApplicationFailure.create({ type: 'DeliveryAttemptFailed', message: verdict.message, details: [verdict.detail], nextRetryDelay: verdict.nextRetryDelayMs });
+    throw attemptFailure(verdict);
   }
 
   // A server per test: what one test leaves running (retries, held batches) must not hold the
