@@ -29,7 +29,8 @@ export class ApiMetrics {
   });
   readonly requestsShed = new Counter({
     name: 'webhooks_event_requests_shed_total',
-    help: 'Event requests refused with 503 and Retry-After because a subscription they go to was behind (INGEST_SHED_AFTER_MS)',
+    help: 'Event requests refused with 503 and Retry-After: a subscription they go to was behind (INGEST_SHED_AFTER_MS), or this process was at its admission limit (INGEST_ADMISSION_TARGET_MS)',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly signals = new Counter({

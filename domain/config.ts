@@ -60,6 +60,9 @@ const environmentSchema = z.object({
   INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(0),
   // 0: never refuse events for load.
   INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  // Admission control (api/admission.ts): the 202 latency it keeps accepted requests near; 0: off.
+  INGEST_ADMISSION_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  INGEST_MAX_IN_FLIGHT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
   WEBHOOK_SIGNING_KEY: z.string().min(1).optional(),
   WEBHOOK_SIGNING_KEY_FILE: z.string().min(1).optional(),
@@ -128,7 +131,7 @@ export interface Config {
   /** Signs Depo's sign-in links and sessions; every API process must share it (PORTAL_SECRET). */
   portal: { secret: string | undefined };
   /** Group commit: the least time between two signals to one subscription from one API process. */
-  ingest: { signalIntervalMs: number; signalsPerSecond: number; shedAfterMs: number };
+  ingest: { signalIntervalMs: number; signalsPerSecond: number; shedAfterMs: number; admissionTargetMs: number; maxInFlightEvents: number };
   /**
    * WEBHOOK_SIGNING_KEY (base64, at least 32 bytes) or WEBHOOK_SIGNING_KEY_FILE: every
    * subscription's signing secret is derived from it (domain/signing.ts). Unset: deliveries go
@@ -254,7 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     batching: { maxEventsLimit: e.BATCH_MAX_EVENTS_LIMIT },
     portal: { secret: e.PORTAL_SECRET },
-    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS, signalsPerSecond: e.INGEST_SIGNALS_PER_SECOND === 0 ? Infinity : e.INGEST_SIGNALS_PER_SECOND, shedAfterMs: e.INGEST_SHED_AFTER_MS === 0 ? Infinity : e.INGEST_SHED_AFTER_MS },
+    ingest: { signalIntervalMs: e.INGEST_SIGNAL_INTERVAL_MS, signalsPerSecond: e.INGEST_SIGNALS_PER_SECOND === 0 ? Infinity : e.INGEST_SIGNALS_PER_SECOND, shedAfterMs: e.INGEST_SHED_AFTER_MS === 0 ? Infinity : e.INGEST_SHED_AFTER_MS, admissionTargetMs: e.INGEST_ADMISSION_TARGET_MS === 0 ? Infinity : e.INGEST_ADMISSION_TARGET_MS, maxInFlightEvents: e.INGEST_MAX_IN_FLIGHT_EVENTS },
     catalog: { unknownTypes: e.UNKNOWN_EVENT_TYPES },
     signing: { key: signingKey(e) },
     dataDir: resolve(e.DATA_DIR),

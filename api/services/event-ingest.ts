@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../domain/config';
 import { MAX_EVENT_BYTES, MAX_SIGNAL_BYTES, type EventInput, type WebhookEvent } from '../../domain/schema';
@@ -8,6 +9,7 @@ import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import type { ApiMetrics } from '../observability';
 import { badRequest, notFound, tooLarge, unavailable } from '../problem';
+import { AdmissionControl, type LoopDelay } from '../admission';
 import { SignalCommitter } from '../signal-committer';
 import { isGoneError } from '../temporal-errors';
 
@@ -37,6 +39,7 @@ export interface EventIngestService {
 export class EventIngest implements EventIngestService {
   private readonly committer: SignalCommitter;
   private readonly shedAfterMs: number;
+  private readonly admission: AdmissionControl;
 
   constructor(
     client: Client,
@@ -46,6 +49,7 @@ export class EventIngest implements EventIngestService {
     private readonly metrics: ApiMetrics,
   ) {
     this.shedAfterMs = config.ingest.shedAfterMs;
+    this.admission = new AdmissionControl({ targetMs: config.ingest.admissionTargetMs, maxInFlight: config.ingest.maxInFlightEvents }, eventLoopDelay());
     this.committer = new SignalCommitter(
       async (workflowId, events) => {
         try {
@@ -68,7 +72,18 @@ export class EventIngest implements EventIngestService {
     const problems = await this.catalog.checkEvents(inputs, inArray);
     if (problems.length > 0) throw badRequest(`refused by the event-type catalog: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
     const sized = inputs.map(toWebhookEvent);
-    const counts = await this.routeAndSignal(partnerId, sized);
+    const ticket = this.admission.admit(sized.length);
+    if (ticket === undefined) {
+      this.metrics.requestsShed.inc({ reason: 'admission' });
+      const { limit } = this.admission.stats();
+      throw unavailable(`this API process is at its limit of events in flight (${limit}, lowered while Temporal records events slower than INGEST_ADMISSION_TARGET_MS); nothing of this request is acknowledged: retry it with the same event ids`, 1);
+    }
+    let counts: number[];
+    try {
+      counts = await this.routeAndSignal(partnerId, sized);
+    } finally {
+      this.admission.done(ticket);
+    }
     this.metrics.eventsAccepted.inc(sized.length);
     this.metrics.eventsRouted.inc(counts.reduce((sum, n) => sum + n, 0));
     return sized.map(({ event }, i) => ({ id: event.id, subscriptions: counts[i]! }));
@@ -99,7 +114,7 @@ export class EventIngest implements EventIngestService {
     // Load shedding: all or nothing, checked for every subscription before any is handed an event.
     const overloaded = [...bySubscription.keys()].find((subscriptionId) => this.committer.overloaded(subscriptionWorkflowId(partnerId, subscriptionId)));
     if (overloaded !== undefined) {
-      this.metrics.requestsShed.inc();
+      this.metrics.requestsShed.inc({ reason: 'subscription-behind' });
       throw unavailable(
         `subscription ${overloaded} is behind: Temporal has not answered the last signal to it for ${this.shedAfterMs} ms or more; nothing of this request is acknowledged: retry it with the same event ids`,
         1,
@@ -138,4 +153,15 @@ function toWebhookEvent(input: EventInput, index: number): SizedEvent {
     throw tooLarge(`event ${index} is ${bytes} bytes as JSON; the limit for one event is ${MAX_EVENT_BYTES} bytes`);
   }
   return { event, bytes };
+}
+
+/** This process's event-loop delay since the last call (99th percentile, ms): a CPU-starved API answers late whatever Temporal does. */
+function eventLoopDelay(): LoopDelay {
+  const histogram = monitorEventLoopDelay({ resolution: 20 });
+  histogram.enable();
+  return () => {
+    const ms = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
+    histogram.reset();
+    return ms;
+  };
 }

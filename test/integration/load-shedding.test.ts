@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import type { Config } from '../../domain/config';
 import type { BatchPayload } from '../../domain/payload';
 import { freePort, sleep } from '../../scripts/kit';
 import { startDevServerProcess } from '../../scripts/temporal-dev-server';
@@ -31,6 +32,7 @@ describe('load shedding', () => {
   let running: Promise<void>;
   let receiver: Receiver;
   let app: ReturnType<typeof createApp>;
+  let config: Config;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'webhooks-shed-'));
@@ -43,7 +45,7 @@ describe('load shedding', () => {
         return undefined;
       }))!;
     }
-    const config = testConfig({ INGEST_SHED_AFTER_MS: '300' });
+    config = testConfig({ INGEST_SHED_AFTER_MS: '300' });
     worker = await createTestWorker(env, config);
     running = worker.run();
     receiver = await Receiver.start();
@@ -104,5 +106,42 @@ describe('load shedding', () => {
     const all = receiver.requests.flatMap((request) => (JSON.parse(request.body) as BatchPayload).events.map((event) => event.id));
     expect(new Set(delivered)).toEqual(new Set([warm, stalledId, shed1, shed2]));
     expect(all.sort()).toEqual([warm, stalledId, shed1, shed2].sort());
+  });
+
+  it('refuses events past its admission limit with 503 and Retry-After while Temporal is behind, then admits their retry; nothing is lost or doubled', async () => {
+    // Only the admission limit: the per-subscription shedding is off here.
+    const admitting = createApp({ client: env.client, config: { ...config, ingest: { ...config.ingest, admissionTargetMs: 200, shedAfterMs: Infinity } }, tokens: [{ role: 'admin', token: TOKEN }] });
+    const send = (path: string, body: unknown) =>
+      admitting.request(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const paths = ['/admit-a', '/admit-b', '/admit-c'];
+    for (const path of paths) {
+      const created = await send('/v1/partners/admit/subscriptions', { url: receiver.url(path), eventTypes: [path], batching: { windowMs: 1_000, maxEvents: 100 } });
+      expect(created.status).toBe(201);
+    }
+    const eventsFor = (type: string) => Array.from({ length: 30 }, () => ({ id: randomUUID(), type, data: {} }));
+    const [a, b, c] = paths.map(eventsFor);
+    expect((await send('/v1/partners/admit/events', { type: '/admit-a', data: {} })).status).toBe(202);
+
+    server.kill('SIGSTOP');
+    const answers: number[] = [];
+    const waiting = [a, b].map((events) => Promise.resolve(send('/v1/partners/admit/events', events)).then((response) => answers.push(response.status)));
+    // 60 events in flight, unanswered past the 200 ms target: the limit drops to its floor (50).
+    await sleep(400);
+    const refused = await send('/v1/partners/admit/events', c);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/limit of events in flight.*nothing of this request is acknowledged/);
+    expect(answers).toEqual([]);
+
+    server.kill('SIGCONT');
+    await Promise.all(waiting);
+    expect(answers).toEqual([202, 202]);
+    expect((await send('/v1/partners/admit/events', c)).status).toBe(202);
+
+    const ids = (path: string) => receiver.requests.filter((r) => r.path === path).flatMap((r) => (JSON.parse(r.body) as BatchPayload).events.map((event) => event.id));
+    await eventually(() => (ids('/admit-c').length >= 30 && ids('/admit-b').length >= 30 ? true : undefined));
+    await sleep(2_000);
+    expect(ids('/admit-b').sort()).toEqual(b!.map((event) => event.id).sort());
+    expect(ids('/admit-c').sort()).toEqual(c!.map((event) => event.id).sort());
   });
 });
