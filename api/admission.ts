@@ -4,8 +4,9 @@
  * producer's 202 late.
  *
  * The limit is on events in flight (accepted by this process, not yet recorded by Temporal), and
- * it adapts. Every interval the controller looks at how long the events finished in it waited for
- * their 202, at the age of the oldest event still waiting, and at this process's event-loop delay.
+ * it adapts. Every interval the controller looks at how long the requests answered in it waited
+ * (their 95th percentile: one slow signal, say a subscription's hand-over, is not the stack being
+ * behind), at the age of the oldest request still waiting, and at this process's event-loop delay.
  * If any of them passed `targetMs`, the stack is behind: the limit drops to 70% of what was in
  * flight (so a queue that built up drains at once). If none did and the limit was what stopped
  * requests or came near, it grows by 10%. At twice the load a stack takes, the accepted requests
@@ -43,8 +44,8 @@ export class AdmissionControl {
   private readonly waiting = new Map<number, { events: number; since: number }>();
   private nextTicket = 1;
   private refused = 0;
-  /** Over the current interval: the slowest finished request, the most in flight, whether the limit bit. */
-  private slowestMs = 0;
+  /** Over the current interval: how long the answered requests took, the most in flight, whether the limit bit. */
+  private answeredMs: number[] = [];
   private peakInFlight = 0;
   private limited = false;
   private intervalStart: number;
@@ -85,7 +86,7 @@ export class AdmissionControl {
     if (!entry) return;
     this.waiting.delete(ticket);
     this.inFlight -= entry.events;
-    this.slowestMs = Math.max(this.slowestMs, this.now() - entry.since);
+    this.answeredMs.push(this.now() - entry.since);
   }
 
   stats(): AdmissionStats {
@@ -98,15 +99,21 @@ export class AdmissionControl {
     // The map keeps insertion order: its first entry is the oldest request still waiting.
     const oldest = this.waiting.values().next().value;
     const oldestMs = oldest ? now - oldest.since : 0;
-    const behind = Math.max(this.slowestMs, oldestMs, this.loopDelay()) > this.options.targetMs;
+    const behind = Math.max(percentile95(this.answeredMs), oldestMs, this.loopDelay()) > this.options.targetMs;
     if (behind) {
       this.limit = Math.max(this.minLimit, Math.floor(Math.min(this.limit, this.peakInFlight) * DECREASE));
     } else if (this.limited) {
       this.limit = Math.min(this.options.maxInFlight, Math.ceil(this.limit * INCREASE));
     }
     this.intervalStart = now;
-    this.slowestMs = 0;
+    this.answeredMs = [];
     this.peakInFlight = this.inFlight;
     this.limited = false;
   }
+}
+
+function percentile95(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]!;
 }

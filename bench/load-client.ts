@@ -49,6 +49,8 @@ await Promise.all(
   }),
 );
 const latencies: number[] = [];
+/** From due time to a 503's answer: how fast a refused producer learns to come back. */
+const refusedLatencies: number[] = [];
 const accepted: [string, number][] = [];
 const statuses: Record<string, number> = {};
 const retryAfter: Record<string, number> = {};
@@ -84,6 +86,7 @@ async function send(n: number, dueAt: number, client: number): Promise<void> {
     statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
     const after = response.headers['retry-after'];
     if (after !== undefined) retryAfter[String(after)] = (retryAfter[String(after)] ?? 0) + 1;
+    if (response.statusCode === 503) refusedLatencies.push(answeredAt - dueAt);
     if (response.statusCode === 202) {
       latencies.push(answeredAt - dueAt);
       second.accepted++;
@@ -144,7 +147,9 @@ await (mode === 'open' ? openLoop() : closedLoop());
 const elapsedMs = performance.now() - start;
 await pool.destroy();
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null;
+refusedLatencies.sort((a, b) => a - b);
+const percentileOf = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+const pct = (p: number) => percentileOf(latencies, p);
 const cpu = process.cpuUsage(cpuAtStart);
 process.stdout.write(
   JSON.stringify({
@@ -161,6 +166,7 @@ process.stdout.write(
     statuses,
     retryAfter,
     latencyMs: { p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] ?? null },
+    latency503Ms: { p50: percentileOf(refusedLatencies, 50), p99: percentileOf(refusedLatencies, 99), max: refusedLatencies[refusedLatencies.length - 1] ?? null },
     timeline: Array.from(timeline, (second) => second ?? { sent: 0, accepted: 0, maxMs: 0 }),
     loadCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
     accepted,

@@ -82,6 +82,8 @@ interface LoadResult {
   statuses: Record<string, number>;
   retryAfter: Record<string, number>;
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** Missing in results of load clients older than 2026-12-07. */
+  latency503Ms?: { p50: number | null; p99: number | null; max: number | null };
   loadCpuSeconds: number;
   timeline: { sent: number; accepted: number; maxMs: number }[];
   accepted: [string, number][];
@@ -162,6 +164,7 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
     peakInFlight: result.peakInFlight,
     timeline: result.timeline,
     latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99), max: round(result.latencyMs.max) },
+    latency503Ms: { p50: round(result.latency503Ms?.p50 ?? null), p99: round(result.latency503Ms?.p99 ?? null), max: round(result.latency503Ms?.max ?? null) },
     endToEndMs: { p50: percentile(e2e, 50), p95: percentile(e2e, 95), p99: percentile(e2e, 99) },
     undelivered,
     deliveredEventsPerSecond: Math.round(delivered / spanS),

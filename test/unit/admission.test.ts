@@ -54,6 +54,20 @@ describe('admission control of event requests', () => {
     expect(admission.stats().limit).toBe(10); // 70% of the 10 in flight, at the floor
   });
 
+  it('keeps its limit when one request in twenty was slow (a hand-over) and the rest were prompt', () => {
+    const { admission, clock } = control();
+    const slow = admission.admit(1)!;
+    clock.now = 300;
+    admission.done(admission.admit(1)!); // a new interval starts
+    clock.now = 400;
+    for (let i = 0; i < 30; i++) admission.done(admission.admit(1)!);
+    clock.now = 900;
+    admission.done(slow); // 900 ms
+    clock.now = 1_000;
+    admission.admit(1);
+    expect(admission.stats().limit).toBe(1_000);
+  });
+
   it('lowers the limit when this process’s event loop is late by more than the target', () => {
     let delay = 0;
     const { admission, clock } = control({}, () => delay);
