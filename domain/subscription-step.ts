@@ -29,6 +29,17 @@ export interface StepInput extends BatchingInput {
   cutBytesInFlight: number;
   /** Whether rule 3 stops at TASK_CUT_LIMIT_BYTES; asked, like `limitsCarry`, only when it matters. */
   limitsTask: () => boolean;
+  /**
+   * Whether a due hand-over goes quietly (rule 0); asked, like `limitsCarry`, only once a hand-over
+   * is due, so that runs recorded before the rule replay as they ran. Absent: never.
+   */
+  quietHandOver?: () => boolean;
+  /** Batch workflows this run started that have not ended yet. */
+  childrenRunning?: number;
+  /** How long ago this run's hand-over became due (null: not yet, or not quietly). */
+  handOverWaitedMs?: number | null;
+  /** A signal arrived in the workflow task now running: the next one is some time away. */
+  justSignalled?: boolean;
 }
 
 /**
@@ -54,10 +65,28 @@ export type Step =
   /** Wait for running handlers, then end if nothing is pending. */
   | { kind: 'finish-delete' }
   /** Until woken (events, a change, a report) or, with events pending, until the window ends. */
-  | { kind: 'wait'; waitMs: number | null };
+  | { kind: 'wait'; waitMs: number | null }
+  /** A quiet hand-over (rule 0): until this run's batches end, or until the next signal; at most `waitMs`. */
+  | { kind: 'hand-over-wait'; until: 'children-ended' | 'signal'; waitMs: number };
+
+/**
+ * A quiet hand-over waits at most this long, from when it became due, for the batches the run
+ * started to end, and at most HAND_OVER_SIGNAL_MS for a signal to hand over right after.
+ */
+export const HAND_OVER_QUIET_MS = 1_000;
+export const HAND_OVER_SIGNAL_MS = 2_000;
 
 /**
  * In priority order:
+ * 0. a quiet hand-over, when due (and not deleting, and what is pending fits the carry limit). Temporal
+ *    refuses a continue-as-new from a workflow task during which any new event arrived (a signal, a
+ *    batch's start or end) and the SDK then replays the whole run: seconds for a busy one, while
+ *    signals to it are refused (the stall of docs/performance.md). So the run stops cutting and
+ *    releasing, lets its batches' starts settle and its young batches end (at most
+ *    HAND_OVER_QUIET_MS), then hands over in the workflow task of the next signal (at most
+ *    HAND_OVER_SIGNAL_MS): an API process sends a subscription one signal at a time and at least
+ *    INGEST_SIGNAL_INTERVAL_MS apart, so the next one is that far off. Events keep arriving and are
+ *    carried;
  * 1. continue as new right after child starts settle, when due (and not deleting): under a steady
  *    stream there is always another batch to cut, and the run's history would grow toward 50 MB;
  *    but not while more than CARRY_LIMIT_BYTES of events are pending: those are cut first (3.);
@@ -70,6 +99,14 @@ export type Step =
  * 7. wait.
  */
 export function nextStep(input: StepInput): Step {
+  const carryFits = () => input.pendingBytes <= CARRY_LIMIT_BYTES || !input.limitsCarry();
+  if (input.dueToContinue && !input.deleting && input.quietHandOver && carryFits() && input.quietHandOver()) {
+    if (input.childStartsInFlight) return { kind: 'await-child-starts' };
+    const waited = input.handOverWaitedMs ?? 0;
+    if ((input.childrenRunning ?? 0) > 0 && waited < HAND_OVER_QUIET_MS) return { kind: 'hand-over-wait', until: 'children-ended', waitMs: HAND_OVER_QUIET_MS - waited };
+    if (!input.justSignalled && waited < HAND_OVER_SIGNAL_MS) return { kind: 'hand-over-wait', until: 'signal', waitMs: HAND_OVER_SIGNAL_MS - waited };
+    return { kind: 'continue-as-new' };
+  }
   if (input.childStartsJustSettled && input.dueToContinue && !input.deleting && (input.pendingBytes <= CARRY_LIMIT_BYTES || !input.limitsCarry())) {
     return { kind: 'continue-as-new' };
   }

@@ -119,6 +119,11 @@ export class SubscriptionState {
     return this.pending.length;
   }
 
+  /** Signals this run has received (a quiet hand-over waits for the next one). */
+  get signalsReceived(): number {
+    return this.signalsThisRun;
+  }
+
   get isDeleting(): boolean {
     return this.deleting;
   }
@@ -185,7 +190,9 @@ export class SubscriptionState {
   }
 
   /** What the main loop does next (domain/subscription-step.ts). */
-  nextStep(loop: Pick<StepInput, 'now' | 'childStartsInFlight' | 'childStartsJustSettled' | 'dueToContinue' | 'limitsCarry' | 'limitsTask'>): Step {
+  nextStep(
+    loop: Pick<StepInput, 'now' | 'childStartsInFlight' | 'childStartsJustSettled' | 'dueToContinue' | 'limitsCarry' | 'limitsTask' | 'quietHandOver' | 'childrenRunning' | 'handOverWaitedMs' | 'justSignalled'>,
+  ): Step {
     return nextStep({
       ...loop,
       cutBytesInFlight: this.cutBytes,

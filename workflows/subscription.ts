@@ -31,7 +31,12 @@ export type { SubscriptionWorkflowInput } from './subscription-state';
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<void> {
   const sub = new SubscriptionState(input);
 
-  setHandler(eventsSignal, ({ events }) => sub.accept(events));
+  /** Workflow time of the last events signal: equal to `Date.now()` in the workflow task that brought it. */
+  let lastSignalAt: number | null = null;
+  setHandler(eventsSignal, ({ events }) => {
+    sub.accept(events);
+    lastSignalAt = Date.now();
+  });
   setHandler(
     configureUpdate,
     (patch) => {
@@ -68,11 +73,26 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return sub.shouldContinueAsNew(historyLength, continueAsNewSuggested, historySize, () => patched(SHORTER_RUNS));
   };
   let childStartsJustSettled = false;
+  /** Batches started by this run that have not ended: a quiet hand-over lets them end first. */
+  const running = { children: 0 };
+  /** When this run's quiet hand-over became due (domain/subscription-step.ts, rule 0). */
+  let handOverSince: number | null = null;
 
   // Each pass asks the state for the next step (domain/subscription-step.ts has the order) and does it.
   for (;;) {
     const now = Date.now();
-    const step = sub.nextStep({ now, childStartsInFlight: childStarts.length > 0, childStartsJustSettled, dueToContinue: dueToContinue(), limitsCarry: () => patched(CUT_BEFORE_CARRYING), limitsTask: () => patched(BOUNDED_CHILD_STARTS) });
+    const step = sub.nextStep({
+      now,
+      childStartsInFlight: childStarts.length > 0,
+      childStartsJustSettled,
+      dueToContinue: dueToContinue(),
+      limitsCarry: () => patched(CUT_BEFORE_CARRYING),
+      limitsTask: () => patched(BOUNDED_CHILD_STARTS),
+      quietHandOver: () => patched(QUIET_HAND_OVER) && (handOverSince ??= now) !== undefined,
+      childrenRunning: running.children,
+      handOverWaitedMs: handOverSince === null ? null : now - handOverSince,
+      justSignalled: lastSignalAt === now,
+    });
     childStartsJustSettled = false;
     switch (step.kind) {
       case 'release': {
@@ -87,7 +107,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         // cuts many batches at once, and starting them one round trip apart would cap its rate.
         const events = sub.takeBatch(step.size, now);
         batchesCut.add(1, { reason: step.reason });
-        childStarts.push(cutBatch(sub, events, now, sub.batchesCut));
+        childStarts.push(cutBatch(sub, events, now, sub.batchesCut, running));
         break;
       }
       case 'await-child-starts':
@@ -111,6 +131,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         })(sub.carryOver());
         break;
       }
+      case 'hand-over-wait': {
+        const seen = sub.signalsReceived;
+        // The signal wait resumes in the workflow task that brought the signal, which then hands over.
+        if (step.until === 'children-ended') await condition(() => running.children === 0, step.waitMs);
+        else await condition(() => sub.signalsReceived !== seen, step.waitMs);
+        break;
+      }
       case 'wait': {
         const seen = sub.wakeups;
         const woken = () => sub.wakeups !== seen;
@@ -132,11 +159,13 @@ const CUT_BEFORE_CARRYING = 'cut-before-carrying-over';
 const BOUNDED_CHILD_STARTS = 'bounded-child-starts-per-task';
 /** The patch that hands a run over at RunLimits.shorterRunEvents history events (workflows/subscription-state.ts). */
 const SHORTER_RUNS = 'shorter-runs-2000-events';
+/** The patch that hands a run over quietly (domain/subscription-step.ts, rule 0). */
+const QUIET_HAND_OVER = 'quiet-hand-over';
 
 /** Release signals sent per pass of the main loop. */
 const RELEASE_PER_TASK = 100;
 
-async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number, sequence: number): Promise<void> {
+async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: number, sequence: number, running: { children: number }): Promise<void> {
   const batchId = uuid4();
   const createdAt = new Date(cutAt).toISOString();
   // Behind a failing endpoint the batch is held: started (its payload recorded) but not attempted.
@@ -159,7 +188,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
   };
   // The workflow logger is replay-aware: this line is written once, not on every replay.
   log.info('batch cut', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, batchId, sequence, events: events.length });
-  await startChild(deliveryWorkflow, {
+  const child = await startChild(deliveryWorkflow, {
     workflowId: batchWorkflowId(batchId),
     args: [input],
     // The batch's delivery goes on for up to 30 days, across this workflow's continue-as-new and deletion.
@@ -182,6 +211,10 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
       { key: eventTypesKey, value: eventTypesForSearch(events.map((event) => event.type)) },
     ],
   });
+  // Its end arrives as an event of this run whatever we do; counting it adds no command.
+  running.children++;
+  const ended = () => void running.children--;
+  child.result().then(ended, ended);
 }
 
 export function memoOf(sub: SubscriptionState): SubscriptionMemo {

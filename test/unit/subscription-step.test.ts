@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CARRY_LIMIT_BYTES, nextStep, TASK_CUT_LIMIT_BYTES, type StepInput } from '../../domain/subscription-step';
+import { CARRY_LIMIT_BYTES, HAND_OVER_QUIET_MS, HAND_OVER_SIGNAL_MS, nextStep, TASK_CUT_LIMIT_BYTES, type StepInput } from '../../domain/subscription-step';
 
 /** A subscription with nothing to do: nothing pending, nothing held, nothing in flight. */
 const idle: StepInput = {
@@ -34,6 +34,39 @@ describe("the subscription's next step", () => {
     expect(nextStep({ ...idle, pendingCount: 40, fitCount: 7, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 7, reason: 'bytes' });
     expect(nextStep({ ...idle, deleting: true, pendingCount: 3, fitCount: 3, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 3, reason: 'delete' });
     expect(nextStep({ ...idle, deleting: true, pendingCount: 300, fitCount: 300, lastCutAt: 10_000 })).toEqual({ kind: 'cut', size: 100, reason: 'delete' });
+  });
+
+  describe('0. a quiet hand-over, when due', () => {
+    const handingOver = { ...idle, ...due, releasesWaiting: true, dueToContinue: true, quietHandOver: () => true, childrenRunning: 0, handOverWaitedMs: 0, justSignalled: false };
+
+    it('cuts and releases nothing, and lets the batch starts settle first', () => {
+      expect(nextStep({ ...handingOver, childStartsInFlight: true })).toEqual({ kind: 'await-child-starts' });
+    });
+
+    it("waits for the run's batches to end, at most HAND_OVER_QUIET_MS from when it became due", () => {
+      expect(nextStep({ ...handingOver, childrenRunning: 3, handOverWaitedMs: 200 })).toEqual({ kind: 'hand-over-wait', until: 'children-ended', waitMs: HAND_OVER_QUIET_MS - 200 });
+      expect(nextStep({ ...handingOver, childrenRunning: 3, handOverWaitedMs: HAND_OVER_QUIET_MS })).toEqual({ kind: 'hand-over-wait', until: 'signal', waitMs: HAND_OVER_SIGNAL_MS - HAND_OVER_QUIET_MS });
+    });
+
+    it('hands over in the workflow task of a signal, or when HAND_OVER_SIGNAL_MS has passed without one', () => {
+      expect(nextStep({ ...handingOver, handOverWaitedMs: 300 })).toEqual({ kind: 'hand-over-wait', until: 'signal', waitMs: HAND_OVER_SIGNAL_MS - 300 });
+      expect(nextStep({ ...handingOver, justSignalled: true })).toEqual({ kind: 'continue-as-new' });
+      expect(nextStep({ ...handingOver, childrenRunning: 2, handOverWaitedMs: HAND_OVER_SIGNAL_MS })).toEqual({ kind: 'continue-as-new' });
+    });
+
+    it('asks its patch only once a hand-over is due; without it (older runs), the rules below apply', () => {
+      let asked = 0;
+      const quietHandOver = () => (asked++, false);
+      expect(nextStep({ ...handingOver, dueToContinue: false, quietHandOver })).toEqual({ kind: 'release' });
+      expect(asked).toBe(0);
+      expect(nextStep({ ...handingOver, quietHandOver })).toEqual({ kind: 'release' });
+      expect(asked).toBe(1);
+    });
+
+    it('is not for a subscription being deleted, nor for a backlog over the carry limit, which is cut first', () => {
+      expect(nextStep({ ...handingOver, deleting: true, justSignalled: true })).toEqual({ kind: 'release' });
+      expect(nextStep({ ...handingOver, releasesWaiting: false, pendingCount: 5_000, fitCount: 1_200, pendingBytes: 1_500_000, justSignalled: true })).toEqual({ kind: 'cut', size: 100, reason: 'count' });
+    });
   });
 
   // The priority order, each rule against everything ranked below it.
