@@ -27,6 +27,15 @@ const only = process.argv.find((arg) => arg.startsWith('--scenario='))?.split('=
 const comparison = process.argv.includes('--encryption=compare') ? 'encryption' : process.argv.includes('--catalog=compare') ? 'catalog' : undefined;
 /** `--restarts`: many subscriptions, the worker killed with a backlog, at two history lengths. */
 const restarts = process.argv.includes('--restarts');
+/**
+ * `--hand-overs[=N]`: N (20) consecutive 20 s open-loop runs of one hot subscription at `--rate=`
+ * (600) events/s, each on a fresh store, each crossing at least one continue-as-new: every run's
+ * 202 p99, 503s and failed workflow tasks. With `--against=<revision>`, that revision's runs
+ * alternate with the working tree's.
+ */
+const handOvers = process.argv.find((arg) => arg === '--hand-overs' || arg.startsWith('--hand-overs='));
+const handOverRuns = handOvers?.includes('=') ? Number(handOvers.split('=')[1]) : 20;
+const handOverRate = Number(process.argv.find((arg) => arg.startsWith('--rate='))?.split('=')[1] ?? 600);
 /** `--neighbours`: one healthy partner under load beside partners whose endpoints refuse connections, and after a restart of everything. */
 const neighbours = process.argv.includes('--neighbours');
 /** `--peer=svix`: the same load through Svix's server (bench/peers/svix.ts), each system alone on the machine in turn. */
@@ -63,6 +72,8 @@ interface Scenario {
   eventsPerRequest?: number;
   /** false: the endpoints refuse every delivery, so the step does not wait for arrivals. */
   expectsDelivery?: false;
+  /** How long the load runs; the mode's step length by default. */
+  stepSeconds?: number;
 }
 
 const scenarios: Scenario[] = [
@@ -108,7 +119,7 @@ async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[
       EVENTS_PER_REQUEST: String(scenario.eventsPerRequest ?? 1),
       CONCURRENCY: String(CONCURRENCY),
       MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
-      DURATION_S: String(STEP_SECONDS),
+      DURATION_S: String(scenario.stepSeconds ?? STEP_SECONDS),
       ...stack.loadEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -297,6 +308,78 @@ function revisionVariants(revision: string): [Variant, Variant] {
     { name: commit, env: {}, root: dir },
     { name: 'working tree', env: {} },
   ];
+}
+
+/** One row per hand-over run: what a producer saw, and what Temporal recorded. */
+interface HandOverRow {
+  variant: string;
+  run: number;
+  acceptedPerSecond: number;
+  latency202Ms: StepResult['latency202Ms'];
+  refused503: number;
+  latency503Ms: StepResult['latency503Ms'];
+  workflowTaskFailures: number;
+  slowWorkflowTasks: StepResult['temporal']['slowWorkflowTasks'];
+  /** Continue-as-new runs the subscription started in the step. */
+  handOvers: number;
+  undelivered: number;
+  ok: boolean;
+}
+
+async function handOverRunsOf(variants: Variant[]): Promise<HandOverRow[]> {
+  const scenario: Scenario = { name: 'hand-over', description: 'one hot subscription across its continue-as-new', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: handOverRate, stepSeconds: 20 };
+  const rows: HandOverRow[] = [];
+  for (let run = 0; run < handOverRuns; run++) {
+    for (const variant of variants) {
+      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal, root: variant.root });
+      try {
+        const partnerId = `bench-hand-over-${run}`;
+        await createSubscription(stack, partnerId, scenario.batching);
+        const step = await runStep(stack, scenario, [partnerId], handOverRate);
+        const refused503 = step.errors['503'] ?? 0;
+        const row: HandOverRow = {
+          variant: variant.name,
+          run,
+          acceptedPerSecond: step.acceptedPerSecond,
+          latency202Ms: step.latency202Ms,
+          refused503,
+          latency503Ms: step.latency503Ms,
+          workflowTaskFailures: step.temporal.workflowTaskFailures,
+          slowWorkflowTasks: step.temporal.slowWorkflowTasks,
+          handOvers: step.temporal.workflowStarts - step.temporal.childStarts,
+          undelivered: step.undelivered,
+          ok: (step.latency202Ms.p99 ?? Infinity) <= SUSTAINED_202_P99_MS && refused503 === 0 && step.undelivered === 0,
+        };
+        rows.push(row);
+        console.error('hand-over', JSON.stringify({ ...row, slowWorkflowTasks: row.slowWorkflowTasks.length }));
+      } finally {
+        await stack.stop();
+      }
+    }
+  }
+  console.log(`\nTemporal: ${TEMPORAL_DESCRIPTION}; one subscription, ${handOverRate} events/s open loop, 20 s a run, a fresh store each`);
+  console.log('variant         run  accepted/s  202 p50/p99 ms  503s  503 p99 ms  failed WFTs  slow WFTs  hand-overs  ok');
+  for (const row of rows) {
+    console.log(
+      [
+        row.variant.padEnd(15),
+        String(row.run).padStart(3),
+        String(row.acceptedPerSecond).padStart(11),
+        `${row.latency202Ms.p50}/${row.latency202Ms.p99}`.padStart(15),
+        String(row.refused503).padStart(5),
+        String(row.latency503Ms.p99 ?? '-').padStart(11),
+        String(row.workflowTaskFailures).padStart(12),
+        String(row.slowWorkflowTasks.length).padStart(10),
+        String(row.handOvers).padStart(9),
+        row.ok ? '  yes' : '   no',
+      ].join(' '),
+    );
+  }
+  for (const variant of variants) {
+    const mine = rows.filter((row) => row.variant === variant.name);
+    console.log(`${variant.name}: ${mine.filter((row) => row.ok).length} of ${mine.length} runs with a 202 p99 of 1 s at most, no 503 and everything delivered`);
+  }
+  return rows;
 }
 
 function parseCompareEnv(arg: string | undefined): Record<string, string> | undefined {
@@ -587,7 +670,8 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   const peakRss: Record<string, Record<string, number>> = {};
   if (comparison) await compareVariants(comparison, comparison === 'encryption' ? encryptionVariants() : catalogVariants(), report);
-  if (against) await compareVariants('revision', revisionVariants(against), report);
+  if (handOvers) report.handOvers = await handOverRunsOf(against ? revisionVariants(against) : [{ name: 'working tree', env: {} }]);
+  else if (against) await compareVariants('revision', revisionVariants(against), report);
   if (peer) report.peer = await peerComparison();
   if (neighbours) report.neighbours = await noisyNeighbours();
   if (compareEnv && !restarts) await compareVariants('env', envVariants(compareEnv), report);
@@ -596,7 +680,7 @@ async function main(): Promise<void> {
       ? Object.fromEntries(await sequence(envVariants(compareEnv), async (variant) => [variant.name, await workerRestarts(variant)] as const))
       : await workerRestarts();
   }
-  for (const [index, scenario] of comparison || against || compareEnv || peer || neighbours || restarts ? [] : scenarios.entries()) {
+  for (const [index, scenario] of comparison || against || compareEnv || peer || neighbours || restarts || handOvers ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -657,7 +741,7 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against && !compareEnv && !peer && !neighbours && !restarts) {
+  if (!profiling && !comparison && !against && !compareEnv && !peer && !neighbours && !restarts && !handOvers) {
     printTable(report);
     printStalls(
       Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
@@ -666,7 +750,7 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : (comparison ?? (against ? `against-${against}` : peer ? `peer-${peer}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : handOvers ? `hand-overs${against ? `-against-${against}` : ''}` : (comparison ?? (against ? `against-${against}` : peer ? `peer-${peer}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
