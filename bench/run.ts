@@ -105,7 +105,7 @@ type LoadMode = 'open' | 'closed';
 let loadProcess: ChildProcess | undefined;
 
 /** What a step measures: a stack of ours, or a peer's (bench/peers/), which has no Temporal client. */
-type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
+type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog' | 'temporalServicePids'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
 
 async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
   const load = (loadProcess = spawnEntry('bench/load-client.ts', [], {
@@ -140,6 +140,7 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
   stack.receiver.failRatio = scenario.failRatio ?? 0;
   const stepStart = Date.now();
   const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const servicesBefore = Object.fromEntries(Object.entries(stack.temporalServicePids ?? {}).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const result = await offer(stack, scenario, partners, rate, mode);
   await afterLoad?.();
   // Settle: everything accepted should arrive within a window plus retries; stop waiting after 30 s
@@ -150,6 +151,7 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
   while (scenario.expectsDelivery !== false && missing() > 0 && Date.now() - settleStart < settleMs) await sleep(250);
   const stepEnd = Date.now();
   const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
+  const temporalServicesCpu = Object.fromEntries(Object.entries(stack.temporalServicePids ?? {}).map(([name, pid]) => [name, +(cpuSeconds(pid) - servicesBefore[name]!).toFixed(2)]));
   const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
   // (reduce, not Math.min(...): a step accepts more events than a call may take arguments)
   const firstAck = result.accepted.reduce((min, [, at]) => Math.min(min, at), Infinity);
@@ -182,6 +184,8 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
     batchesPerSecond: +(successfulRequests / spanS).toFixed(1),
     httpRequestsPerDeliveredEvent: +(stack.receiver.requests / Math.max(1, delivered)).toFixed(4),
     cpuSeconds: cpu,
+    /** On the cluster: the Temporal server's CPU seconds by service (frontend, history, matching, worker). */
+    ...(stack.temporalServicePids ? { temporalCpuSecondsByService: temporalServicesCpu } : {}),
     /** CPU seconds per 1,000 accepted events: each process, and the sum of ours and Temporal's (the load generator's apart). */
     cpuPerThousandEvents: { ...Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, perThousand(seconds)])), total: perThousand(totalCpu), load: perThousand(result.loadCpuSeconds) },
     temporal: temporalCosts,

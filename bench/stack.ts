@@ -74,6 +74,8 @@ export interface Stack {
   clientEnv: Record<string, string>;
   /** The processes measured; on the cluster, `temporal` is its four services and `postgres` its database. */
   pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
+  /** On the cluster, each Temporal service's process apart (their sum is `pids.temporal`). */
+  temporalServicePids?: Record<string, number>;
   /** Events accepted by the last step and not yet delivered (set by the step runner). */
   backlog: () => number;
   /**
@@ -100,6 +102,7 @@ export async function startStack(
   let connectionOptions: ConnectionOptions;
   let clientEnv: Record<string, string>;
   let temporalPids: Pick<Stack['pids'], 'temporal' | 'postgres'>;
+  let temporalServicePids: Record<string, number> | undefined;
   let stopTemporal = async () => {};
   let startDevServer: (() => ChildProcess) | undefined;
   if (temporal === 'cluster') {
@@ -108,6 +111,7 @@ export async function startStack(
     clientEnv = test.cluster.clientEnv();
     const pidOf = (name: string) => test.cluster.processes.get(name as never)!.pid!;
     temporalPids = { temporal: temporalServices.map(pidOf), postgres: [pidOf('postgres')] };
+    temporalServicePids = Object.fromEntries(temporalServices.map((service) => [service, pidOf(service)]));
     stopTemporal = () => test.teardown();
   } else {
     const temporalPort = await freePort();
@@ -174,6 +178,7 @@ export async function startStack(
     receiver,
     clientEnv,
     pids,
+    ...(temporalServicePids ? { temporalServicePids } : {}),
     backlog: () => 0,
     async restart(which) {
       if (!startDevServer) throw new Error('restart needs the dev server');
