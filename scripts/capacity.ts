@@ -1,0 +1,150 @@
+/**
+ * `npm run capacity -- --events-per-second=2000 --partners=5000 --window-ms=5000`: what a workload
+ * needs (Temporal cores, worker and API processes, Temporal Cloud actions), from the unit costs in
+ * bench/unit-costs.json (domain/capacity.ts has the model, docs/capacity.md the why).
+ *
+ * `npm run capacity -- --fit bench/results/<file>.json …`: fits those unit costs to the benchmark's
+ * steps in the files (the working tree's, where a file compares revisions), writes
+ * bench/unit-costs.json, and prints how well each step is predicted from the other scenarios' steps.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { COST_NAMES, fitUnitCosts, leaveOneScenarioOut, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
+import { root } from './kit';
+
+const COSTS_FILE = join(root, 'bench/unit-costs.json');
+
+interface CostsFile {
+  fittedAt: string;
+  commit: string;
+  sources: string[];
+  temporal: string;
+  steps: number;
+  units: UnitCosts;
+  check: Record<string, { label: string; measured: number; predicted: number; error: number }[]>;
+}
+
+/** A benchmark step as results files hold it (bench/run.ts `runStep`). */
+interface StepRecord {
+  acceptedCount: number;
+  cpuSeconds: Record<string, number>;
+  sustained: boolean;
+  temporal: { signals: number; childStarts: number; actions: number; historyBytes: number };
+}
+
+function args(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const arg of process.argv.slice(2)) {
+    const [key, value] = arg.replace(/^--/, '').split('=');
+    map.set(key!, value ?? 'true');
+  }
+  return map;
+}
+
+/**
+ * The steps of a results file that can teach unit costs: of the working tree, at the moderate load
+ * where a file compares revisions, and sustained ones of a full run. (An overloaded step leaves a
+ * backlog that the next step pays for.)
+ */
+function stepsOf(file: string): (Measured & { scenario: string })[] {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const found: { scenario: string; label: string; step: StepRecord }[] = [];
+  const revision = report.revision as { rows?: (StepRecord & { scenario: string; variant: string; load: string; run: number })[] } | undefined;
+  for (const row of revision?.rows ?? []) {
+    if (row.variant === 'working tree' && row.load === 'moderate') found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, step: { ...row, sustained: true } });
+  }
+  const scenarios = report.scenarios as Record<string, { fixed: StepRecord; steps?: StepRecord[]; halfLoad?: StepRecord }> | undefined;
+  for (const [name, value] of Object.entries(scenarios ?? {})) {
+    [value.fixed, ...(value.steps ?? []), ...(value.halfLoad ? [value.halfLoad] : [])].forEach((step, i) => found.push({ scenario: name, label: `${name} step ${i}`, step }));
+  }
+  return found
+    .filter(({ step }) => step.sustained && step.temporal && step.acceptedCount > 0)
+    .map(({ scenario, label, step }) => ({
+      scenario,
+      label: `${relative(root, file)}: ${label}`,
+      // Totals over the step (load and settling): unit costs come out per signal, batch and event.
+      signalsPerSecond: step.temporal.signals,
+      batchesPerSecond: step.temporal.childStarts,
+      eventsPerSecond: step.acceptedCount,
+      costs: {
+        temporalCpu: step.cpuSeconds.temporal! + (step.cpuSeconds.postgres ?? 0),
+        workerCpu: step.cpuSeconds.worker!,
+        apiCpu: step.cpuSeconds.api!,
+        actions: step.temporal.actions,
+        historyBytes: step.temporal.historyBytes,
+      },
+    }));
+}
+
+function fit(files: string[]): void {
+  const rows = files.flatMap(stepsOf);
+  if (new Set(rows.map((row) => row.scenario)).size < 3) throw new Error(`--fit needs sustained steps of at least three scenarios; these files have ${rows.length} steps of ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
+  const units = fitUnitCosts(rows);
+  const check = Object.fromEntries(COST_NAMES.map((name) => [name, leaveOneScenarioOut(rows, name)]));
+  const temporal = [...new Set(files.map((file) => (JSON.parse(readFileSync(file, 'utf8')) as { machine?: { temporal?: string } }).machine?.temporal ?? 'unknown'))].join('; ');
+  const out: CostsFile = {
+    fittedAt: new Date().toISOString(),
+    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(),
+    sources: files.map((file) => relative(root, file)),
+    temporal,
+    steps: rows.length,
+    units,
+    check,
+  };
+  writeFileSync(COSTS_FILE, JSON.stringify(out, null, 2) + '\n');
+  console.log(`unit costs from ${rows.length} steps, written to ${relative(root, COSTS_FILE)}:`);
+  for (const name of COST_NAMES) {
+    const u = units[name];
+    console.log(`  ${name.padEnd(13)} per signal ${fmt(u.perSignal)}, per batch ${fmt(u.perBatch)}, per event ${fmt(u.perEvent)}`);
+  }
+  console.log('\neach step predicted from the other scenarios only (prediction ÷ measured − 1):');
+  for (const [i, row] of rows.entries()) {
+    const errors = COST_NAMES.map((name) => `${name} ${(check[name]![i]!.error * 100).toFixed(0)}%`).join(', ');
+    console.log(`  ${row.label}: ${errors}`);
+  }
+}
+
+function fmt(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+function show(options: Map<string, string>): void {
+  const number = (name: string, fallback?: number) => {
+    const raw = options.get(name);
+    if (raw === undefined) {
+      if (fallback === undefined) throw new Error(`--${name}=<number> is needed (npm run capacity -- --events-per-second=2000 --partners=5000 --window-ms=5000)`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name}: a positive number, not ${raw}`);
+    return value;
+  };
+  const costs = JSON.parse(readFileSync(options.get('costs') ?? COSTS_FILE, 'utf8')) as CostsFile;
+  const workload: Workload = {
+    eventsPerSecond: number('events-per-second'),
+    subscriptions: number('partners') * number('subscriptions-per-partner', 1),
+    windowMs: number('window-ms', 1000),
+    maxEvents: number('max-events', 100),
+    eventsPerRequest: number('events-per-request', 1),
+    signalIntervalMs: number('signal-interval-ms', 100),
+  };
+  const utilization = number('utilization', 0.6);
+  const result = plan(workload, costs.units, utilization);
+  const r = result.rates;
+  console.log(`workload: ${workload.eventsPerSecond} events/s over ${workload.subscriptions} subscriptions (windowMs ${workload.windowMs}, maxEvents ${workload.maxEvents}, ${workload.eventsPerRequest} event(s) a request)`);
+  console.log(`rates: ${r.requestsPerSecond.toFixed(0)} requests/s, ${r.signalsPerSecond.toFixed(0)} signals/s, ${r.batchesPerSecond.toFixed(1)} batches/s (${(r.eventsPerSecond / Math.max(r.batchesPerSecond, 1e-9)).toFixed(1)} events a batch)`);
+  console.log(`CPU busy: Temporal ${result.cores.temporal.toFixed(2)} cores, workers ${result.cores.worker.toFixed(2)}, API ${result.cores.api.toFixed(2)}`);
+  console.log(`provision (each at ${utilization * 100}% of a core on average): Temporal ${result.provision.temporalCores} cores, ${result.provision.workerProcesses} worker process(es), ${result.provision.apiProcesses} API process(es)`);
+  console.log(`Temporal Cloud: ${result.actionsPerSecond.toFixed(0)} actions/s, ${(result.actionsPerMonth / 1e6).toFixed(1)} million actions a month; history written ${(result.historyBytesPerSecond / 1e6).toFixed(2)} MB/s`);
+  console.log(`unit costs: ${relative(root, options.get('costs') ?? COSTS_FILE)} (fitted at ${costs.commit} from ${costs.steps} steps on ${costs.temporal}; docs/capacity.md says how far off it was)`);
+}
+
+const options = args();
+try {
+  if (options.has('fit')) fit(process.argv.slice(2).filter((arg) => !arg.startsWith('--')));
+  else show(options);
+} catch (err) {
+  console.error(`capacity: ${(err as Error).message}`);
+  process.exit(2);
+}
