@@ -30,6 +30,11 @@ export interface TemporalCost {
   /** Memo or search-attribute changes. */
   upserts: number;
   workflowTasks: number;
+  /**
+   * Workflow tasks by what woke them: the first event after the previous task (a signal, the
+   * run's start, a timer, a batch's start or end, an activity's result, …).
+   */
+  workflowTasksByCause: Record<string, number>;
   /** Workflow tasks that failed or timed out: zero in a healthy run. */
   workflowTaskFailures: number;
   /**
@@ -49,6 +54,28 @@ const SLOW_TASK_MS = 500;
 
 const millis = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 
+/** Events that wake a workflow (a task is scheduled for them); the rest are a task's own commands. */
+const WAKING_EVENTS = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+  EventType.EVENT_TYPE_TIMER_FIRED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+  EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+  EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+  EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+]);
+
+/** `EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED` → `child workflow execution started`. */
+function causeName(type: number): string {
+  return (EventType[type] ?? String(type)).replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/_/g, ' ');
+}
+
 /** Counts what happened in Temporal between `fromMs` and `toMs` (epoch milliseconds). */
 /** Nothing counted yet (also the cost of a system without Temporal, a peer's). */
 export function noTemporalCost(): TemporalCost {
@@ -65,6 +92,7 @@ export function noTemporalCost(): TemporalCost {
     timers: 0,
     upserts: 0,
     workflowTasks: 0,
+    workflowTasksByCause: {},
     workflowTaskFailures: 0,
     slowWorkflowTasks: [],
     actions: 0,
@@ -79,8 +107,10 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     runs.push({ workflowId: execution.workflowId, runId: execution.runId });
   }
   cost.runs = runs.length;
-  const count = (event: HistoryEvent, task: { scheduledAt: number; startedAt: number }, workflowId: string) => {
+  const count = (event: HistoryEvent, task: { scheduledAt: number; startedAt: number; cause?: string }, workflowId: string) => {
     const at = millis(event);
+    const type = event.eventType ?? 0;
+    if (WAKING_EVENTS.has(type)) task.cause ??= causeName(type);
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) task.scheduledAt = at;
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) task.startedAt = at;
     if (at < fromMs || at > toMs) return;
@@ -120,6 +150,8 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
       case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: {
         cost.workflowTasks++;
+        const cause = task.cause ?? 'other (an update, a retried task)';
+        cost.workflowTasksByCause[cause] = (cost.workflowTasksByCause[cause] ?? 0) + 1;
         const failed = event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
         if (failed) cost.workflowTaskFailures++;
         if (failed || at - task.scheduledAt >= SLOW_TASK_MS) {
@@ -138,13 +170,14 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
         break;
       }
     }
+    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) task.cause = undefined;
   };
   const queue = [...runs];
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         let nextPageToken: Uint8Array | undefined;
-        const task = { scheduledAt: 0, startedAt: 0 };
+        const task: { scheduledAt: number; startedAt: number; cause?: string } = { scheduledAt: 0, startedAt: 0 };
         do {
           const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: run, nextPageToken, maximumPageSize: 1000 });
           for (const event of page.history?.events ?? []) count(event, task, run.workflowId);
@@ -169,6 +202,8 @@ export function perThousandEvents(cost: TemporalCost, events: number) {
     workflowTasks: per(cost.workflowTasks),
     /** Workflow tasks of the subscriptions and their batches together, per batch started. */
     workflowTasksPerBatch: cost.childStarts > 0 ? +(cost.workflowTasks / cost.childStarts).toFixed(2) : null,
+    /** The same, by what woke each task. */
+    workflowTasksPerBatchByCause: Object.fromEntries(Object.entries(cost.workflowTasksByCause).map(([cause, n]) => [cause, cost.childStarts > 0 ? +(n / cost.childStarts).toFixed(2) : null])),
     historyBytesPerEvent: Math.round(cost.historyBytes / Math.max(1, events)),
   };
 }
