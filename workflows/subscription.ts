@@ -134,8 +134,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       case 'hand-over-wait': {
         const seen = sub.signalsReceived;
         // The signal wait resumes in the workflow task that brought the signal, which then hands over.
-        if (step.until === 'children-ended') await condition(() => running.children === 0, step.waitMs);
-        else await condition(() => sub.signalsReceived !== seen, step.waitMs);
+        // A delete ends the wait: its last batches go out first (rule 0 is not for a deleted subscription).
+        if (step.until === 'children-ended') await condition(() => running.children === 0 || sub.isDeleting, step.waitMs);
+        else await condition(() => sub.signalsReceived !== seen || sub.isDeleting, step.waitMs);
         break;
       }
       case 'wait': {
