@@ -6,8 +6,8 @@
  * The limit is on events in flight (accepted by this process, not yet recorded by Temporal), and
  * it adapts. Every interval the controller looks at how long the requests answered in it waited
  * (their 95th percentile: one slow signal, say a subscription's hand-over, is not the stack being
- * behind), at the age of the oldest request still waiting, and at this process's event-loop delay.
- * If any of them passed `targetMs`, the stack is behind: the limit drops to 70% of what was in
+ * behind), at this process's event-loop delay, and at the age of the oldest request still waiting
+ * (a stall: twice the target). If any of them passed, the stack is behind: the limit drops to 70% of what was in
  * flight (so a queue that built up drains at once). If none did and the limit was what stopped
  * requests or came near, it grows by 10%. At twice the load a stack takes, the accepted requests
  * keep a 202 near the target and the rest are told to come back.
@@ -99,7 +99,7 @@ export class AdmissionControl {
     // The map keeps insertion order: its first entry is the oldest request still waiting.
     const oldest = this.waiting.values().next().value;
     const oldestMs = oldest ? now - oldest.since : 0;
-    const behind = Math.max(percentile95(this.answeredMs), oldestMs, this.loopDelay()) > this.options.targetMs;
+    const behind = Math.max(percentile95(this.answeredMs), oldestMs / 2, this.loopDelay()) > this.options.targetMs;
     if (behind) {
       this.limit = Math.max(this.minLimit, Math.floor(Math.min(this.limit, this.peakInFlight) * DECREASE));
     } else if (this.limited) {

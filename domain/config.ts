@@ -61,7 +61,7 @@ const environmentSchema = z.object({
   // 0: never refuse events for load.
   INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   // Admission control (api/admission.ts): the 202 latency it keeps accepted requests near; 0: off.
-  INGEST_ADMISSION_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  INGEST_ADMISSION_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(750),
   INGEST_MAX_IN_FLIGHT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),
   WEBHOOK_SIGNING_KEY: z.string().min(1).optional(),

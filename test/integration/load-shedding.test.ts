@@ -125,8 +125,8 @@ describe('load shedding', () => {
     server.kill('SIGSTOP');
     const answers: number[] = [];
     const waiting = [a, b].map((events) => Promise.resolve(send('/v1/partners/admit/events', events)).then((response) => answers.push(response.status)));
-    // 60 events in flight, unanswered past the 200 ms target: the limit drops to its floor (50).
-    await sleep(400);
+    // 60 events in flight, unanswered past twice the 200 ms target (a stall): the limit drops to its floor (50).
+    await sleep(700);
     const refused = await send('/v1/partners/admit/events', c);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');

@@ -29,12 +29,16 @@ describe('admission control of event requests', () => {
     expect(admission.admit(1)).toBeDefined();
   });
 
-  it('lowers the limit below what was in flight once a request waits past the target, so the excess is refused', () => {
+  it('lowers the limit below what was in flight once a request waits past twice the target (a stall), so the excess is refused', () => {
     const { admission, clock } = control();
     const tickets = Array.from({ length: 40 }, () => admission.admit(10));
     expect(tickets.every((t) => t !== undefined)).toBe(true);
-    // Temporal records nothing for 600 ms: the oldest request is past the 500 ms target.
-    clock.now = 600;
+    // Temporal records nothing for 900 ms: not yet a stall.
+    clock.now = 900;
+    expect(admission.admit(0)).toBeDefined();
+    expect(admission.stats().limit).toBe(1_000);
+    // 1,200 ms: the oldest request has waited past twice the 500 ms target.
+    clock.now = 1_200;
     expect(admission.admit(10)).toBeUndefined();
     expect(admission.stats().limit).toBe(280); // 70% of the 400 in flight
   });
@@ -81,8 +85,8 @@ describe('admission control of event requests', () => {
   it('gives the limit back step by step while requests are answered within the target and the limit binds', () => {
     const { admission, clock } = control({ maxInFlight: 1_000 });
     let tickets = Array.from({ length: 50 }, () => admission.admit(10)!);
-    clock.now = 600;
-    admission.admit(10); // behind: 70% of 500
+    clock.now = 1_100;
+    admission.admit(10); // stalled: 70% of 500
     expect(admission.stats().limit).toBe(350);
     // Temporal catches up: everything answered, then the producers press against the limit.
     const limits: number[] = [];
