@@ -207,13 +207,30 @@ interface Variant {
   prepare?: (stack: Stack) => Promise<void>;
 }
 
-/** The loads of an A/B comparison: one that both sides take, and one beyond what either takes. */
+/**
+ * The loads of an A/B comparison: one that both sides take, and one beyond what either takes.
+ * `--loads=shared:60/180,sparse:15/45` sets others: spread load fills this machine's two cores at
+ * the defaults (every step still settling when it ends), and CPU per event is only a ratio of
+ * efficiency below that.
+ */
 const comparisonLoads: Record<string, { moderate: number; overload: number }> = {
   hot: { moderate: 600, overload: 3000 },
   'hot-array': { moderate: 1000, overload: 6000 },
   shared: { moderate: 200, overload: 600 },
   sparse: { moderate: 200, overload: 600 },
+  ...parseLoads(process.argv.find((arg) => arg.startsWith('--loads='))?.slice('--loads='.length)),
 };
+
+function parseLoads(arg: string | undefined): Record<string, { moderate: number; overload: number }> {
+  if (arg === undefined) return {};
+  return Object.fromEntries(
+    arg.split(',').map((entry) => {
+      const match = /^([a-z-]+):(\d+)\/(\d+)$/.exec(entry);
+      if (!match) throw new Error(`--loads: scenario:moderate/overload, not ${entry}`);
+      return [match[1]!, { moderate: Number(match[2]), overload: Number(match[3]) }];
+    }),
+  );
+}
 
 /**
  * A/B in one run: each scenario on fresh stacks for A, B, B, A (so drift over the run falls on
