@@ -183,6 +183,8 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
     deliveredEventsPerSecond: Math.round(delivered / spanS),
     batchesPerSecond: +(successfulRequests / spanS).toFixed(1),
     httpRequestsPerDeliveredEvent: +(stack.receiver.requests / Math.max(1, delivered)).toFixed(4),
+    /** From the step's start to the end of its settling: the interval its CPU and Temporal counts cover. */
+    stepSeconds: +((stepEnd - stepStart) / 1000).toFixed(1),
     cpuSeconds: cpu,
     /** On the cluster: the Temporal server's CPU seconds by service (frontend, history, matching, worker). */
     ...(stack.temporalServicePids ? { temporalCpuSecondsByService: temporalServicesCpu } : {}),

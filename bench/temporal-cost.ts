@@ -111,6 +111,9 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
     const at = millis(event);
     const type = event.eventType ?? 0;
     if (WAKING_EVENTS.has(type)) task.cause ??= causeName(type);
+    const taskClosed = type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT;
+    const cause = task.cause ?? 'other (an update, a retried task)';
+    if (taskClosed) task.cause = undefined;
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) task.scheduledAt = at;
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) task.startedAt = at;
     if (at < fromMs || at > toMs) return;
@@ -150,7 +153,6 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
       case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
       case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: {
         cost.workflowTasks++;
-        const cause = task.cause ?? 'other (an update, a retried task)';
         cost.workflowTasksByCause[cause] = (cost.workflowTasksByCause[cause] ?? 0) + 1;
         const failed = event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
         if (failed) cost.workflowTaskFailures++;
@@ -170,7 +172,6 @@ export async function temporalCost(client: Client, namespace: string, fromMs: nu
         break;
       }
     }
-    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED || type === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) task.cause = undefined;
   };
   const queue = [...runs];
   await Promise.all(
