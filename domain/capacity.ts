@@ -4,8 +4,10 @@
  * figures and prints a plan. docs/capacity.md explains it and shows how well it predicted runs.
  *
  * A workload becomes three rates: requests, signals (the API's group commit, api/signal-committer.ts)
- * and batches (the batching rule, domain/batching.ts); every cost is then a sum over those rates
- * and the event rate, each with its own unit cost, fitted to measured steps by least squares.
+ * and batches (the batching rule, domain/batching.ts); every cost is then a sum over those rates,
+ * the event rate and the subscriptions running (each costs a little every second: the API's
+ * routing table lists them all), each with its own unit cost, fitted to measured steps by least
+ * squares.
  */
 
 export interface Workload {
@@ -21,6 +23,8 @@ export interface Workload {
 }
 
 export interface Rates {
+  /** The subscriptions running: each costs something every second, events or not (the API's routing table, Temporal's timers). */
+  subscriptions: number;
   eventsPerSecond: number;
   requestsPerSecond: number;
   signalsPerSecond: number;
@@ -44,6 +48,7 @@ export function workloadRates(w: Workload): Rates {
   const byWindow = perSubscription > 0 ? 1 / (window + Math.exp(-perSubscription * window) / perSubscription) : 0;
   const batchesPerSubscription = Math.max(perSubscription / w.maxEvents, Math.min(byWindow, perSubscription));
   return {
+    subscriptions: w.subscriptions,
     eventsPerSecond: w.eventsPerSecond,
     requestsPerSecond: w.eventsPerSecond / w.eventsPerRequest,
     signalsPerSecond: signalsPerSubscription * w.subscriptions,
@@ -51,37 +56,44 @@ export function workloadRates(w: Workload): Rates {
   };
 }
 
-/** A cost as a sum over the rates: so much per signal, per batch and per event. */
+/** A cost as a sum over the rates: so much per request, signal, batch and event, and per subscription each second. */
 export interface UnitCost {
+  perRequest: number;
   perSignal: number;
   perBatch: number;
   perEvent: number;
+  perSubscriptionSecond: number;
 }
 
 export const COST_NAMES = ['temporalCpu', 'workerCpu', 'apiCpu', 'actions', 'historyBytes'] as const;
 export type CostName = (typeof COST_NAMES)[number];
 
-/** One measured step: its rates and what it cost, per second. */
+/**
+ * One measured step: what happened in it and what it cost. Totals over the step or rates per
+ * second alike (the fit is linear); `subscriptions` then counts subscription-seconds.
+ */
 export interface Measured {
   label: string;
+  requestsPerSecond: number;
   signalsPerSecond: number;
   batchesPerSecond: number;
   eventsPerSecond: number;
+  subscriptions: number;
   costs: Record<CostName, number>;
 }
 
-export function costOf(unit: UnitCost, rates: Pick<Rates, 'signalsPerSecond' | 'batchesPerSecond' | 'eventsPerSecond'>): number {
-  return unit.perSignal * rates.signalsPerSecond + unit.perBatch * rates.batchesPerSecond + unit.perEvent * rates.eventsPerSecond;
+export function costOf(unit: UnitCost, rates: Pick<Rates, 'requestsPerSecond' | 'signalsPerSecond' | 'batchesPerSecond' | 'eventsPerSecond' | 'subscriptions'>): number {
+  return unit.perRequest * rates.requestsPerSecond + unit.perSignal * rates.signalsPerSecond + unit.perBatch * rates.batchesPerSecond + unit.perEvent * rates.eventsPerSecond + unit.perSubscriptionSecond * rates.subscriptions;
 }
 
 /**
- * The unit costs that best explain the measured steps (least squares on the three rates, no unit
+ * The unit costs that best explain the measured steps (least squares on the five terms, no unit
  * cost below zero: a term that would come out negative is dropped and the rest fitted again).
  */
 export function fitUnitCost(rows: readonly Measured[], cost: CostName): UnitCost {
-  const names = ['perSignal', 'perBatch', 'perEvent'] as const;
-  const columns = (row: Measured) => [row.signalsPerSecond, row.batchesPerSecond, row.eventsPerSecond];
-  let active = [0, 1, 2];
+  const names = ['perRequest', 'perSignal', 'perBatch', 'perEvent', 'perSubscriptionSecond'] as const;
+  const columns = (row: Measured) => [row.requestsPerSecond, row.signalsPerSecond, row.batchesPerSecond, row.eventsPerSecond, row.subscriptions];
+  let active = [0, 1, 2, 3, 4];
   for (;;) {
     const solution = leastSquares(
       rows.map((row) => active.map((i) => columns(row)[i]!)),
@@ -89,7 +101,7 @@ export function fitUnitCost(rows: readonly Measured[], cost: CostName): UnitCost
     );
     const negative = solution.findIndex((value) => value < 0);
     if (negative === -1 || active.length === 1) {
-      const unit: UnitCost = { perSignal: 0, perBatch: 0, perEvent: 0 };
+      const unit: UnitCost = { perRequest: 0, perSignal: 0, perBatch: 0, perEvent: 0, perSubscriptionSecond: 0 };
       active.forEach((i, k) => (unit[names[i]!] = Math.max(0, solution[k]!)));
       return unit;
     }
@@ -128,13 +140,14 @@ export function fitUnitCosts(rows: readonly Measured[]): UnitCosts {
 }
 
 /**
- * Each measured step predicted from unit costs fitted to the steps of the other scenarios only
- * (the step's own scenario left out): how far the model is off for a shape it has not seen.
+ * Each measured step predicted from unit costs fitted to the other steps, leaving out every step
+ * of the same `group` (say, the same stack of the benchmark): how far the model is off for a run
+ * it was not fitted to.
  */
-export function leaveOneScenarioOut(rows: readonly (Measured & { scenario: string })[], cost: CostName): { label: string; measured: number; predicted: number; error: number }[] {
+export function leaveGroupOut(rows: readonly (Measured & { group: string })[], cost: CostName): { label: string; measured: number; predicted: number; error: number }[] {
   return rows.map((row) => {
     const unit = fitUnitCost(
-      rows.filter((other) => other.scenario !== row.scenario),
+      rows.filter((other) => other.group !== row.group),
       cost,
     );
     const predicted = costOf(unit, row);

@@ -3,14 +3,14 @@
  * needs (Temporal cores, worker and API processes, Temporal Cloud actions), from the unit costs in
  * bench/unit-costs.json (domain/capacity.ts has the model, docs/capacity.md the why).
  *
- * `npm run capacity -- --fit bench/results/<file>.json …`: fits those unit costs to the benchmark's
- * steps in the files (the working tree's, where a file compares revisions), writes
- * bench/unit-costs.json, and prints how well each step is predicted from the other scenarios' steps.
+ * `npm run capacity -- --fit bench/results/<file>.json[#scenario,…] …`: fits those unit costs to
+ * the benchmark's steps in the files (the working tree's, where a file compares revisions), writes
+ * bench/unit-costs.json, and prints how well each step is predicted from a fit without its stack.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { COST_NAMES, fitUnitCosts, leaveOneScenarioOut, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
+import { COST_NAMES, fitUnitCosts, leaveGroupOut, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
 import { root } from './kit';
 
 const COSTS_FILE = join(root, 'bench/unit-costs.json');
@@ -28,6 +28,9 @@ interface CostsFile {
 /** A benchmark step as results files hold it (bench/run.ts `runStep`). */
 interface StepRecord {
   acceptedCount: number;
+  /** Missing in steps recorded before 2026-12-07 16:15. */
+  stepSeconds?: number;
+  endToEndMs: { p99: number | null };
   cpuSeconds: Record<string, number>;
   sustained: boolean;
   temporal: { signals: number; childStarts: number; actions: number; historyBytes: number };
@@ -43,30 +46,36 @@ function args(): Map<string, string> {
 }
 
 /**
- * The steps of a results file that can teach unit costs: of the working tree, at the moderate load
- * where a file compares revisions, and sustained ones of a full run. (An overloaded step leaves a
- * backlog that the next step pays for.)
+ * The steps of a results file that can teach unit costs: sustained ones (all accepted and
+ * delivered, 202 p99 within 1 s), of the working tree where a file compares revisions. An
+ * overloaded step leaves a backlog that the next step pays for.
  */
-function stepsOf(file: string): (Measured & { scenario: string })[] {
+function stepsOf(source: string): (Measured & { scenario: string; group: string })[] {
+  // `file#hot,hot-array`: only those scenarios of the file.
+  const [file, only] = source.split('#') as [string, string | undefined];
+  const wanted = only?.split(',');
   const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const found: { scenario: string; label: string; step: StepRecord }[] = [];
+  const found: { scenario: string; label: string; group: string; step: StepRecord }[] = [];
   const revision = report.revision as { rows?: (StepRecord & { scenario: string; variant: string; load: string; run: number })[] } | undefined;
   for (const row of revision?.rows ?? []) {
-    if (row.variant === 'working tree' && row.load === 'moderate') found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, step: { ...row, sustained: true } });
+    if (row.variant === 'working tree') found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, group: `${file} stack ${row.run}`, step: row });
   }
   const scenarios = report.scenarios as Record<string, { fixed: StepRecord; steps?: StepRecord[]; halfLoad?: StepRecord }> | undefined;
   for (const [name, value] of Object.entries(scenarios ?? {})) {
-    [value.fixed, ...(value.steps ?? []), ...(value.halfLoad ? [value.halfLoad] : [])].forEach((step, i) => found.push({ scenario: name, label: `${name} step ${i}`, step }));
+    [value.fixed, ...(value.steps ?? []), ...(value.halfLoad ? [value.halfLoad] : [])].forEach((step, i) => found.push({ scenario: name, label: `${name} step ${i}`, group: `${file} ${name} step ${i}`, step }));
   }
   return found
-    .filter(({ step }) => step.sustained && step.temporal && step.acceptedCount > 0)
-    .map(({ scenario, label, step }) => ({
+    .filter(({ scenario, step }) => step.sustained && step.temporal && step.acceptedCount > 0 && (!wanted || wanted.includes(scenario)))
+    .map(({ scenario, label, group, step }) => ({
       scenario,
+      group,
       label: `${relative(root, file)}: ${label}`,
       // Totals over the step (load and settling): unit costs come out per signal, batch and event.
       signalsPerSecond: step.temporal.signals,
       batchesPerSecond: step.temporal.childStarts,
       eventsPerSecond: step.acceptedCount,
+      requestsPerSecond: step.acceptedCount / (EVENTS_PER_REQUEST[scenario] ?? 1),
+      subscriptions: (SUBSCRIPTIONS[scenario] ?? 1) * stepSecondsOf(step),
       costs: {
         temporalCpu: step.cpuSeconds.temporal! + (step.cpuSeconds.postgres ?? 0),
         workerCpu: step.cpuSeconds.worker!,
@@ -77,16 +86,25 @@ function stepsOf(file: string): (Measured & { scenario: string })[] {
     }));
 }
 
+/** The benchmark's scenario sizes (bench/run.ts, full mode), for the subscription-seconds of a step. */
+const SUBSCRIPTIONS: Record<string, number> = { hot: 1, 'hot-array': 1, shared: 100, sparse: 1000, failing: 1 };
+const EVENTS_PER_REQUEST: Record<string, number> = { 'hot-array': 100 };
+
+/** A step's length, load and settling: recorded since 2026-12-07; before, the 15 s load plus its last arrival's lag. */
+function stepSecondsOf(step: StepRecord): number {
+  return step.stepSeconds ?? 15 + (step.endToEndMs.p99 ?? 0) / 1000;
+}
+
 function fit(files: string[]): void {
   const rows = files.flatMap(stepsOf);
-  if (new Set(rows.map((row) => row.scenario)).size < 3) throw new Error(`--fit needs sustained steps of at least three scenarios; these files have ${rows.length} steps of ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
+  if (new Set(rows.map((row) => row.scenario)).size < 3 || new Set(rows.map((row) => row.group)).size < 2) throw new Error(`--fit needs sustained steps of at least three scenarios, from two stacks or more; these files have ${rows.length} steps of ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
   const units = fitUnitCosts(rows);
-  const check = Object.fromEntries(COST_NAMES.map((name) => [name, leaveOneScenarioOut(rows, name)]));
-  const temporal = [...new Set(files.map((file) => (JSON.parse(readFileSync(file, 'utf8')) as { machine?: { temporal?: string } }).machine?.temporal ?? 'unknown'))].join('; ');
+  const check = Object.fromEntries(COST_NAMES.map((name) => [name, leaveGroupOut(rows, name)]));
+  const temporal = [...new Set(files.map((source) => (JSON.parse(readFileSync(source.split('#')[0]!, 'utf8')) as { machine?: { temporal?: string } }).machine?.temporal ?? 'unknown'))].join('; ');
   const out: CostsFile = {
     fittedAt: new Date().toISOString(),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(),
-    sources: files.map((file) => relative(root, file)),
+    sources: files.map((source) => relative(root, source)),
     temporal,
     steps: rows.length,
     units,
@@ -96,13 +114,19 @@ function fit(files: string[]): void {
   console.log(`unit costs from ${rows.length} steps, written to ${relative(root, COSTS_FILE)}:`);
   for (const name of COST_NAMES) {
     const u = units[name];
-    console.log(`  ${name.padEnd(13)} per signal ${fmt(u.perSignal)}, per batch ${fmt(u.perBatch)}, per event ${fmt(u.perEvent)}`);
+    console.log(`  ${name.padEnd(13)} per request ${fmt(u.perRequest)}, per signal ${fmt(u.perSignal)}, per batch ${fmt(u.perBatch)}, per event ${fmt(u.perEvent)}, per subscription-second ${fmt(u.perSubscriptionSecond)}`);
   }
-  console.log('\neach step predicted from the other scenarios only (prediction ÷ measured − 1):');
+  console.log('\neach step predicted from a fit without its stack (prediction ÷ measured − 1):');
   for (const [i, row] of rows.entries()) {
     const errors = COST_NAMES.map((name) => `${name} ${(check[name]![i]!.error * 100).toFixed(0)}%`).join(', ');
-    console.log(`  ${row.label}: ${errors}`);
+    console.log(`  ${row.label}: CPU in all ${(totalCpuError(check, i) * 100).toFixed(0)}%; ${errors}`);
   }
+}
+
+/** The error on the CPU of all three parts together, which is what a plan provisions. */
+function totalCpuError(check: CostsFile['check'], i: number): number {
+  const parts = (['temporalCpu', 'workerCpu', 'apiCpu'] as const).map((name) => check[name]![i]!);
+  return parts.reduce((sum, p) => sum + p.predicted, 0) / parts.reduce((sum, p) => sum + p.measured, 0) - 1;
 }
 
 function fmt(value: number): string {

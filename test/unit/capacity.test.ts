@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, fitUnitCost, fitUnitCosts, leaveOneScenarioOut, plan, workloadRates, type Measured, type Workload } from '../../domain/capacity';
+import { costOf, fitUnitCost, fitUnitCosts, leaveGroupOut, plan, workloadRates, type Measured, type Workload } from '../../domain/capacity';
 
 /** The capacity model: a workload's rates, unit costs fitted to measured steps, and a plan. */
 describe('the capacity model', () => {
@@ -22,41 +22,46 @@ describe('the capacity model', () => {
     expect(workloadRates({ ...hot, eventsPerRequest: 100 }).requestsPerSecond).toBe(6);
   });
 
-  const truth = { perSignal: 0.004, perBatch: 0.03, perEvent: 0.0005 };
-  const step = (scenario: string, signals: number, batches: number, events: number): Measured & { scenario: string } => ({
+  const truth = { perRequest: 0.0002, perSignal: 0.004, perBatch: 0.03, perEvent: 0.0005, perSubscriptionSecond: 0.00002 };
+  const step = (scenario: string, signals: number, batches: number, events: number, subscriptions: number, requests = events): Measured & { scenario: string } => ({
     scenario,
     label: scenario,
+    requestsPerSecond: requests,
     signalsPerSecond: signals,
     batchesPerSecond: batches,
     eventsPerSecond: events,
-    costs: { temporalCpu: costOf(truth, { signalsPerSecond: signals, batchesPerSecond: batches, eventsPerSecond: events }), workerCpu: 0, apiCpu: 0, actions: signals + 2 * batches, historyBytes: 0 },
+    subscriptions,
+    costs: { temporalCpu: costOf(truth, { requestsPerSecond: requests, signalsPerSecond: signals, batchesPerSecond: batches, eventsPerSecond: events, subscriptions }), workerCpu: 0, apiCpu: 0, actions: signals + 2 * batches, historyBytes: 0 },
   });
-  const steps = [step('hot', 100, 60, 6_000), step('hot-array', 20, 100, 10_000), step('shared', 3_000, 400, 3_000), step('sparse', 3_000, 2_000, 3_000)];
+  const steps = [step('hot', 100, 60, 6_000, 15), step('hot-array', 20, 100, 10_000, 20, 100), step('shared', 3_000, 400, 3_000, 1_500), step('sparse', 3_000, 2_000, 3_000, 15_000), step('failing', 500, 50, 2_000, 300), step('bursts', 40, 200, 5_000, 40, 500)];
 
   it('recovers the unit costs that produced the measured steps', () => {
     const fitted = fitUnitCost(steps, 'temporalCpu');
     expect(fitted.perSignal).toBeCloseTo(truth.perSignal, 8);
     expect(fitted.perBatch).toBeCloseTo(truth.perBatch, 8);
     expect(fitted.perEvent).toBeCloseTo(truth.perEvent, 8);
+    expect(fitted.perSubscriptionSecond).toBeCloseTo(truth.perSubscriptionSecond, 10);
+    expect(fitted.perRequest).toBeCloseTo(truth.perRequest, 8);
     const actions = fitUnitCosts(steps).actions;
-    expect([actions.perSignal, actions.perBatch, actions.perEvent].map((v) => +v.toFixed(6))).toEqual([1, 2, 0]);
+    expect([actions.perRequest, actions.perSignal, actions.perBatch, actions.perEvent, actions.perSubscriptionSecond].map((v) => +v.toFixed(6))).toEqual([0, 1, 2, 0, 0]);
   });
 
   it('never fits a unit cost below zero', () => {
     const noisy = steps.map((s, i) => ({ ...s, costs: { ...s.costs, workerCpu: i === 0 ? 50 : 1 } }));
     const fitted = fitUnitCost(noisy, 'workerCpu');
-    expect(Math.min(fitted.perSignal, fitted.perBatch, fitted.perEvent)).toBeGreaterThanOrEqual(0);
+    expect(Math.min(fitted.perRequest, fitted.perSignal, fitted.perBatch, fitted.perEvent, fitted.perSubscriptionSecond)).toBeGreaterThanOrEqual(0);
   });
 
-  it('predicts each step from the other scenarios alone', () => {
-    const checked = leaveOneScenarioOut(steps, 'temporalCpu');
-    expect(checked).toHaveLength(4);
+  it('predicts each step from a fit of the other stacks’ steps', () => {
+    const checked = leaveGroupOut([...steps.map((s) => ({ ...s, group: 'a' })), ...steps.map((s) => ({ ...s, group: 'b' }))], 'temporalCpu');
+    expect(checked).toHaveLength(12);
     for (const row of checked) expect(Math.abs(row.error)).toBeLessThan(1e-6);
   });
 
   it('turns rates and unit costs into cores, processes and actions a month', () => {
     const units = fitUnitCosts(steps);
-    const result = plan(hot, { ...units, workerCpu: { perSignal: 0, perBatch: 0.1, perEvent: 0 }, apiCpu: { perSignal: 0, perBatch: 0, perEvent: 0.001 } }, 0.5);
+    const none = { perRequest: 0, perSignal: 0, perBatch: 0, perEvent: 0, perSubscriptionSecond: 0 };
+    const result = plan(hot, { ...units, workerCpu: { ...none, perBatch: 0.1 }, apiCpu: { ...none, perEvent: 0.001 } }, 0.5);
     expect(result.cores.temporal).toBeCloseTo(costOf(truth, workloadRates(hot)), 8);
     expect(result.cores.worker).toBeCloseTo(0.6, 8);
     expect(result.provision.workerProcesses).toBe(2);
