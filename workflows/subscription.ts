@@ -88,7 +88,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       dueToContinue: dueToContinue(),
       limitsCarry: () => patched(CUT_BEFORE_CARRYING),
       limitsTask: () => patched(BOUNDED_CHILD_STARTS),
-      quietHandOver: () => patched(QUIET_HAND_OVER) && (handOverSince ??= now) !== undefined,
+      quietHandOver: () => {
+        if (!patched(QUIET_HAND_OVER)) return false;
+        handOverSince ??= now;
+        return true;
+      },
       childrenRunning: running.children,
       handOverWaitedMs: handOverSince === null ? null : now - handOverSince,
       justSignalled: lastSignalAt === now,
