@@ -840,5 +840,6 @@ main().catch((err: unknown) => {
   // Stopped by a signal, the step in progress fails: the signal's handler exits once the stacks are down.
   if (stoppingOnSignal) return;
   console.error(err);
-  process.exit(1);
+  // A failed benchmark stops its stacks too: their processes are this command's children.
+  void Promise.allSettled([...liveStacks].map((stack) => stack.stop())).then(() => process.exit(1));
 });

@@ -125,92 +125,109 @@ export async function startStack(
     clientEnv = { TEMPORAL_ADDRESS: connectionOptions.address! };
     temporalPids = { temporal: [server.pid!] };
   }
-  const address = connectionOptions.address!;
-  let connection: Connection | undefined;
-  for (let i = 0; i < 120 && !connection; i++) {
-    // A hot run's history can pass gRPC's default 4 MB message limit: this reader takes 64 MB.
-    connection = await Connection.connect({ ...connectionOptions, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
-      await sleep(250);
-      return undefined;
-    });
-  }
-  if (!connection) throw new Error('the Temporal server did not start');
-  const receiver = new BenchReceiver();
-  await receiver.start();
-  const processEnv = {
-    ...process.env,
-    ...clientEnv,
-    API_PORT: String(apiPort),
-    API_TOKEN: TOKEN,
-    WEBHOOK_ALLOW_HTTP: 'true',
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-    WORKER_METRICS_PORT: '0',
-    // Another revision's worker bundles its own workflows at start-up.
-    ...(root ? {} : { WORKER_WORKFLOW_BUNDLE: workflowBundle() }),
-    ...env,
-  };
-  const run = (entry: string) => {
-    // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
-    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
-    // BENCH_LOG_DIR: each process's output in a file there (worker.log, api.log), to see what a stall was.
-    const log = process.env.BENCH_LOG_DIR ? openSync(join(process.env.BENCH_LOG_DIR, `${entry.split('/')[0]}.log`), 'a') : 'ignore';
-    const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', log, log], ...(root ? { cwd: root } : {}) });
-    children.push(child);
-    return child;
-  };
-  let worker = run('worker/main.ts');
-  let api = run('api/main.ts');
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitForHealthy(apiUrl, 60_000, 'the API');
-  await sleep(3_000); // the worker builds its workflow bundle
-  let stopped = false;
-  const pids: Stack['pids'] = { ...temporalPids, worker: [worker.pid!], api: [api.pid!] };
-  const kill = async (child: ChildProcess) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  const stack: Stack = {
-    address,
-    apiUrl,
-    client: new Client({ connection }),
-    receiver,
-    clientEnv,
-    pids,
-    ...(temporalServicePids ? { temporalServicePids } : {}),
-    backlog: () => 0,
-    async restart(which) {
-      if (!startDevServer) throw new Error('restart needs the dev server');
-      await kill(worker);
-      if (which === 'all') {
-        await kill(api);
-        const server = children.find((child) => child.pid === pids.temporal[0])!;
-        await kill(server);
-        pids.temporal = [startDevServer().pid!];
-        api = run('api/main.ts');
-        pids.api = [api.pid!];
-      }
-      worker = run('worker/main.ts');
-      pids.worker = [worker.pid!];
-      await waitForHealthy(apiUrl, 120_000, 'the API');
-    },
+  // Until the stack is whole, a failure (or the benchmark's signal handler) stops what has started:
+  // no process outlives the command.
+  const starting = {
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await connection.close();
-      receiver.close();
-      // The worker and the API exit on SIGTERM once drained (and then write their profiles).
-      const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
-      for (const child of children) child.kill('SIGTERM');
-      await Promise.race([Promise.all(exited), sleep(20_000)]);
-      await stopTemporal();
+      liveStacks.delete(starting);
+      for (const child of children) child.kill('SIGKILL');
+      await stopTemporal().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
-      liveStacks.delete(stack);
     },
   };
-  liveStacks.add(stack);
-  return stack;
+  liveStacks.add(starting);
+  try {
+    const address = connectionOptions.address!;
+    let connection: Connection | undefined;
+    for (let i = 0; i < 120 && !connection; i++) {
+      // A hot run's history can pass gRPC's default 4 MB message limit: this reader takes 64 MB.
+      connection = await Connection.connect({ ...connectionOptions, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
+        await sleep(250);
+        return undefined;
+      });
+    }
+    if (!connection) throw new Error('the Temporal server did not start');
+    const receiver = new BenchReceiver();
+    await receiver.start();
+    const processEnv = {
+      ...process.env,
+      ...clientEnv,
+      API_PORT: String(apiPort),
+      API_TOKEN: TOKEN,
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WORKER_METRICS_PORT: '0',
+      // Another revision's worker bundles its own workflows at start-up.
+      ...(root ? {} : { WORKER_WORKFLOW_BUNDLE: workflowBundle() }),
+      ...env,
+    };
+    const run = (entry: string) => {
+      // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
+      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
+      // BENCH_LOG_DIR: each process's output in a file there (worker.log, api.log), to see what a stall was.
+      const log = process.env.BENCH_LOG_DIR ? openSync(join(process.env.BENCH_LOG_DIR, `${entry.split('/')[0]}.log`), 'a') : 'ignore';
+      const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', log, log], ...(root ? { cwd: root } : {}) });
+      children.push(child);
+      return child;
+    };
+    let worker = run('worker/main.ts');
+    let api = run('api/main.ts');
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitForHealthy(apiUrl, 60_000, 'the API');
+    await sleep(3_000); // the worker builds its workflow bundle
+    let stopped = false;
+    const pids: Stack['pids'] = { ...temporalPids, worker: [worker.pid!], api: [api.pid!] };
+    const kill = async (child: ChildProcess) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    };
+    const stack: Stack = {
+      address,
+      apiUrl,
+      client: new Client({ connection }),
+      receiver,
+      clientEnv,
+      pids,
+      ...(temporalServicePids ? { temporalServicePids } : {}),
+      backlog: () => 0,
+      async restart(which) {
+        if (!startDevServer) throw new Error('restart needs the dev server');
+        await kill(worker);
+        if (which === 'all') {
+          await kill(api);
+          const server = children.find((child) => child.pid === pids.temporal[0])!;
+          await kill(server);
+          pids.temporal = [startDevServer().pid!];
+          api = run('api/main.ts');
+          pids.api = [api.pid!];
+        }
+        worker = run('worker/main.ts');
+        pids.worker = [worker.pid!];
+        await waitForHealthy(apiUrl, 120_000, 'the API');
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await connection.close();
+        receiver.close();
+        // The worker and the API exit on SIGTERM once drained (and then write their profiles).
+        const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
+        for (const child of children) child.kill('SIGTERM');
+        await Promise.race([Promise.all(exited), sleep(20_000)]);
+        await stopTemporal();
+        rmSync(dir, { recursive: true, force: true });
+        liveStacks.delete(stack);
+      },
+    };
+    liveStacks.delete(starting);
+    liveStacks.add(stack);
+    return stack;
+  } catch (err) {
+    await starting.stop();
+    throw err;
+  }
 }
 
 /**
