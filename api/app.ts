@@ -57,7 +57,7 @@ export function createApp({ client, config, tokens, resolver, metrics = new ApiM
   const store = new SubscriptionStore(client, config);
   const batches = new BatchStore(client, config);
   const router = new EventRouter(
-    () => store.listAll(),
+    store,
     Date.now,
     (err) => logJson('warn', 'routing table refresh failed; routing with the previous table', { error: String(err) }),
   );

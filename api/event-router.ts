@@ -1,48 +1,72 @@
-import { RefreshingSnapshot } from './refreshing-snapshot';
-import type { SubscriptionSummary } from './subscription-store';
+import type { RouteChanges, SubscriptionSummary } from './subscription-store';
 
 export interface Route {
   subscriptionId: string;
   eventTypes: ReadonlySet<string>;
 }
 
-/** How often the routing table is read again from Temporal's visibility store, in the background. */
+/** How often the routing table reads, in the background, what changed since its last reading. */
 export const ROUTES_REFRESH_MS = 2_000;
+/**
+ * How often it reads every subscription instead: the most a change waits that a reading of
+ * changes missed (visibility lagging by more than the lookback, a subscription created before
+ * the change mark existed).
+ */
+export const ROUTES_FULL_REFRESH_MS = 60_000;
+/**
+ * How far before the previous reading began a reading of changes looks: visibility is updated
+ * asynchronously, and a change is marked by the workflow's clock, not this process's.
+ */
+export const CHANGES_LOOKBACK_MS = 30_000;
 /**
  * How long this process trusts its own changes over what visibility says: visibility is updated
  * asynchronously, so a subscription created here may be missing from a listing for a moment.
  */
 const LOCAL_CHANGE_TRUST_MS = 30_000;
 
+/** Where the routing table is read from: the subscription workflows' memos, in visibility. */
+export interface RouteSource {
+  listAll(): Promise<SubscriptionSummary[]>;
+  listChangedSince(since: Date): Promise<RouteChanges>;
+}
+
 interface LocalChange {
   at: number;
   route: Route | null;
 }
 
+/** Partner id → subscription id → route. */
+type RoutingTable = Map<string, Map<string, Route>>;
+
 /**
  * Which subscriptions an event goes to. The whole routing table (every active subscription's id
- * and event types, from the subscription workflows' memos) is loaded once, then refreshed in the
- * background every ROUTES_REFRESH_MS: after the first request, the hot path never waits on
- * visibility, and the cost is one paginated listing per interval however many partners post.
- * Changes made through this process apply at once; changes made through another API process
- * within ROUTES_REFRESH_MS plus the listing's duration and the visibility lag.
+ * and event types, from the subscription workflows' memos) is read once, then kept current in the
+ * background: every ROUTES_REFRESH_MS it reads only the subscriptions whose routes changed or
+ * that ended since its last reading, and every ROUTES_FULL_REFRESH_MS all of them again. After
+ * the first request the hot path never waits on visibility, and an idle subscription costs a
+ * full reading a minute, not one every 2 s. Changes made through this process apply at once;
+ * changes made through another API process within ROUTES_REFRESH_MS plus the listing's duration
+ * and the visibility lag.
  */
 export class EventRouter {
-  private readonly table: RefreshingSnapshot<Map<string, Route[]>>;
+  private table: RoutingTable = new Map();
   private readonly localChanges = new Map<string, Map<string, LocalChange>>();
+  private firstReading: Promise<void> | undefined;
+  /** When the last successful reading began, and the last successful full one. */
+  private readAt = -Infinity;
+  private fullReadAt = -Infinity;
+  private reading = false;
 
   constructor(
-    listAll: () => Promise<SubscriptionSummary[]>,
+    private readonly source: RouteSource,
     private readonly now: () => number = Date.now,
-    onRefreshError: (err: unknown) => void = () => {},
-  ) {
-    this.table = new RefreshingSnapshot(async () => routingTable(await listAll()), ROUTES_REFRESH_MS, now, onRefreshError);
-  }
+    private readonly onRefreshError: (err: unknown) => void = () => {},
+  ) {}
 
   /** The subscriptions of `partnerId` that want `type`. */
   async subscriptionsFor(partnerId: string, type: string): Promise<string[]> {
-    const table = await this.table.get();
-    const routes = this.withLocalChanges(partnerId, table.get(partnerId) ?? []);
+    await this.current();
+    const routes = this.withLocalChanges(partnerId, [...(this.table.get(partnerId)?.values() ?? [])]);
     return routes.filter((route) => route.eventTypes.has(type)).map((route) => route.subscriptionId);
   }
 
@@ -57,6 +81,49 @@ export class EventRouter {
   /** Records a subscription deleted through this process, or found gone when signalled. */
   noteRemoved(partnerId: string, subscriptionId: string): void {
     this.noteChange(partnerId, subscriptionId, null);
+  }
+
+  /** Waits for the first reading only; later ones run behind the requests that start them. */
+  private async current(): Promise<void> {
+    if (!this.firstReading) {
+      this.firstReading = this.readAll().catch((err: unknown) => {
+        this.firstReading = undefined; // the next request tries again
+        throw err;
+      });
+    }
+    await this.firstReading;
+    const now = this.now();
+    if (this.reading || now - this.readAt <= ROUTES_REFRESH_MS) return;
+    this.reading = true;
+    const reading = now - this.fullReadAt > ROUTES_FULL_REFRESH_MS ? this.readAll() : this.readChanges();
+    reading.catch(this.onRefreshError).finally(() => (this.reading = false));
+  }
+
+  private async readAll(): Promise<void> {
+    const startedAt = this.now();
+    const table: RoutingTable = new Map();
+    for (const subscription of await this.source.listAll()) put(table, subscription);
+    this.table = table;
+    this.readAt = this.fullReadAt = startedAt;
+  }
+
+  private async readChanges(): Promise<void> {
+    const startedAt = this.now();
+    let changes: RouteChanges;
+    try {
+      changes = await this.source.listChangedSince(new Date(this.readAt - CHANGES_LOOKBACK_MS));
+    } catch (err) {
+      // Reading changes may fail where reading all works (the change mark not registered as a
+      // search attribute): the next reading is a full one, so the table still follows.
+      this.fullReadAt = -Infinity;
+      throw err;
+    }
+    for (const subscription of changes.ended) this.table.get(subscription.partnerId)?.delete(subscription.id);
+    for (const subscription of changes.changed) {
+      this.table.get(subscription.partnerId)?.delete(subscription.id);
+      put(this.table, subscription);
+    }
+    this.readAt = startedAt;
   }
 
   private withLocalChanges(partnerId: string, listed: Route[]): Route[] {
@@ -83,14 +150,10 @@ export class EventRouter {
   }
 }
 
-function routingTable(subscriptions: SubscriptionSummary[]): Map<string, Route[]> {
-  const table = new Map<string, Route[]>();
-  for (const subscription of subscriptions) {
-    // A disabled subscription takes no new events until it is enabled again.
-    if (subscription.enabled === false) continue;
-    let routes = table.get(subscription.partnerId);
-    if (!routes) table.set(subscription.partnerId, (routes = []));
-    routes.push({ subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });
-  }
-  return table;
+function put(table: RoutingTable, subscription: SubscriptionSummary): void {
+  // A disabled subscription takes no new events until it is enabled again.
+  if (subscription.enabled === false) return;
+  let routes = table.get(subscription.partnerId);
+  if (!routes) table.set(subscription.partnerId, (routes = new Map<string, Route>()));
+  routes.set(subscription.id, { subscriptionId: subscription.id, eventTypes: new Set(subscription.eventTypes) });
 }

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { exitOnStartError, loadConfig } from '../domain/config';
+import { searchAttributeFlags } from '../workflows/search-attributes';
 import { createApp } from './app';
 import { logJson } from './observability';
 
@@ -24,6 +25,7 @@ function main(): void {
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
     logJson('info', 'api: listening', { url: `http://${info.address}:${info.port}`, temporal: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe });
   });
+  void warnOfMissingSearchAttributes(connection, config.temporal.namespace);
 
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,6 +41,35 @@ function main(): void {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
+
+/**
+ * Says at start, once Temporal answers, which of the project's search attributes the namespace
+ * lacks (an upgrade that added one, on a cluster or Temporal Cloud set up before it): without
+ * them creating or changing a subscription fails. Where listing them is not allowed, says nothing.
+ */
+async function warnOfMissingSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  for (;;) {
+    try {
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+      const missing = searchAttributeFlags.map((flag) => flag.split('=')[0]!).filter((name) => !(name in (customAttributes ?? {})));
+      if (missing.length > 0) {
+        logJson('error', `api: namespace ${namespace} lacks the search attributes ${missing.join(', ')}; creating and changing subscriptions fails until they are registered: node --import tsx scripts/register-search-attributes.ts`, { missing });
+      }
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // Temporal not up yet, or a namespace so new that not every service knows it yet.
+      if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === NOT_FOUND) {
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        continue;
+      }
+      return; // not allowed to list them (a Temporal Cloud API key without the right), or not offered
+    }
+  }
+}
+const NOT_FOUND = 5;
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
 
 try {
   main();

@@ -5,7 +5,7 @@ import { INITIAL_SIGNING, type SigningState } from '../domain/signing-state';
 import { WINDOW_MS_DEFAULT, type SubscriptionConfig, type SubscriptionConfigPatch } from '../domain/schema';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { configureUpdate, deleteUpdate, rotateSecretUpdate, stateQuery, type SubscriptionMemo, type SubscriptionView } from '../workflows/messages';
-import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
+import { partnerIdKey, routesChangedAtKey, subscriptionIdKey } from '../workflows/search-attributes';
 import type { subscriptionWorkflow } from '../workflows/subscription';
 import { notFound } from './problem';
 import { isGoneError } from './temporal-errors';
@@ -18,6 +18,12 @@ export interface CreateSubscriptionInput {
 
 /** A subscription as listing and routing see it: its memo, read from Temporal's visibility store. */
 export type SubscriptionSummary = SubscriptionMemo['subscription'];
+
+/** What changed for routing over an interval: see SubscriptionStore.listChangedSince. */
+export interface RouteChanges {
+  changed: SubscriptionSummary[];
+  ended: SubscriptionSummary[];
+}
 
 /**
  * Subscriptions live in Temporal: one workflow each. This store is the API's only way to them:
@@ -60,6 +66,7 @@ export class SubscriptionStore {
       typedSearchAttributes: [
         { key: partnerIdKey, value: partnerId },
         { key: subscriptionIdKey, value: id },
+        { key: routesChangedAtKey, value: new Date(createdAt) },
       ],
       memo: { subscription: summary } satisfies SubscriptionMemo,
       staticSummary: `Subscription of partner ${partnerId} to ${subscriptionConfig.eventTypes.length} event type(s)`,
@@ -77,8 +84,22 @@ export class SubscriptionStore {
     return this.listWhere(`${partnerIdKey.name} IS NOT NULL`);
   }
 
-  private async listWhere(condition: string): Promise<SubscriptionSummary[]> {
-    const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND ${condition}`;
+  /**
+   * What changed for routing since `since`: the running subscriptions whose routes were marked
+   * changed (created, event types changed, enabled or disabled), and the subscriptions that
+   * ended (deleted, or terminated by an operator). A run that continued as new did not end.
+   */
+  async listChangedSince(since: Date): Promise<RouteChanges> {
+    const at = since.toISOString();
+    const [changed, ended] = await Promise.all([
+      this.listWhere(`${routesChangedAtKey.name} > '${at}'`),
+      this.listWhere(`CloseTime > '${at}'`, `ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'`),
+    ]);
+    return { changed, ended };
+  }
+
+  private async listWhere(condition: string, status = `ExecutionStatus = 'Running'`): Promise<SubscriptionSummary[]> {
+    const query = `WorkflowType = 'subscriptionWorkflow' AND ${status} AND ${condition}`;
     const found: SubscriptionSummary[] = [];
     for await (const execution of this.client.workflow.list({ query })) {
       const memo = execution.memo as Partial<SubscriptionMemo> | undefined;

@@ -13,6 +13,7 @@ const typeOf: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
   Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
   KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
 /** How long Temporal keeps a closed workflow's history (a delivered or failed batch) for operators. */

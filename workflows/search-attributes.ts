@@ -11,7 +11,13 @@ export const eventCountKey = defineSearchAttributeKey('WebhookEventCount', Searc
 /** Distinct event types in a batch. A search attribute value is limited (2 KB by default), so the list is capped. */
 export const eventTypesKey = defineSearchAttributeKey('WebhookEventTypes', SearchAttributeType.KEYWORD_LIST);
 
-export const searchAttributeKeys = [partnerIdKey, subscriptionIdKey, batchIdKey, eventCountKey, eventTypesKey];
+/**
+ * When a subscription's routes last changed (created, event types changed, enabled or disabled):
+ * the API's routing table reads only the subscriptions changed since its last reading.
+ */
+export const routesChangedAtKey = defineSearchAttributeKey('WebhookRoutesChangedAt', SearchAttributeType.DATETIME);
+
+export const searchAttributeKeys = [partnerIdKey, subscriptionIdKey, batchIdKey, eventCountKey, eventTypesKey, routesChangedAtKey];
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` and `temporal operator` take. */
 export const searchAttributeFlags: string[] = [
@@ -20,6 +26,7 @@ export const searchAttributeFlags: string[] = [
   'WebhookBatchId=Keyword',
   'WebhookEventCount=Int',
   'WebhookEventTypes=KeywordList',
+  'WebhookRoutesChangedAt=Datetime',
 ];
 
 const EVENT_TYPES_VALUE_BUDGET = 1_800;

@@ -11,6 +11,7 @@ import {
   setHandler,
   startChild,
   upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,7 +20,7 @@ import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
 import { batchWorkflowId } from './ids';
 import { configureUpdate, deleteUpdate, endpointSignal, eventsSignal, releaseSignal, rotateSecretUpdate, stateQuery, type SubscriptionMemo } from './messages';
-import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
+import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, routesChangedAtKey, subscriptionIdKey, eventTypesForSearch } from './search-attributes';
 import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
 
 export type { SubscriptionWorkflowInput } from './subscription-state';
@@ -42,6 +43,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     (patch) => {
       sub.configure(patch, new Date().toISOString());
       upsertMemo(memoOf(sub));
+      noteRoutesChanged();
       return sub.view();
     },
     { validator: (_patch) => rejectIfDeleted(sub) },
@@ -64,6 +66,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (!sub.reportEndpoint(report)) return;
     log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.enabled });
     upsertMemo(memoOf(sub));
+    noteRoutesChanged();
   });
   const childStarts: Promise<void>[] = [];
   const batchesCut = metricMeter.createCounter('webhooks_batches_cut', 'batches', 'Batches cut, by reason (count, bytes, window, delete)');
@@ -154,6 +157,15 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
 }
 
+/**
+ * Marks the subscription's routes changed now, for the API's routing table, which re-reads only
+ * the subscriptions marked since its last reading (api/event-router.ts). A subscription created
+ * before the mark existed has none until its first change; the table's full readings cover it.
+ */
+function noteRoutesChanged(): void {
+  if (patched(ROUTES_CHANGED_AT)) upsertSearchAttributes([{ key: routesChangedAtKey, value: new Date() }]);
+}
+
 function rejectIfDeleted(sub: SubscriptionState): void {
   if (sub.isDeleting) throw ApplicationFailure.nonRetryable('the subscription is deleted', 'SubscriptionDeleted');
 }
@@ -166,6 +178,9 @@ const BOUNDED_CHILD_STARTS = 'bounded-child-starts-per-task';
 const SHORTER_RUNS = 'shorter-runs-2000-events';
 /** The patch that hands a run over quietly (domain/subscription-step.ts, rule 0). */
 const QUIET_HAND_OVER = 'quiet-hand-over';
+
+/** The patch that marks a subscription's routes changed in a search attribute (noteRoutesChanged). */
+const ROUTES_CHANGED_AT = 'routes-changed-at';
 
 /** Release signals sent per pass of the main loop. */
 const RELEASE_PER_TASK = 100;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFingerprint } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
@@ -335,6 +336,23 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     const missing = await replay({ ...temporal.env });
     expect(missing.code).toBe(1);
     expect(missing.output).toContain('encrypted with key e2e-key, and no payload keys are configured: set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE');
+  });
+
+  it('names, at start, the search attributes its namespace lacks (an upgrade that added one)', async () => {
+    expect(api.output()).not.toContain('lacks the search attributes');
+    const { connection: options } = temporalConnection(temporal.env);
+    const connection = await Connection.connect(options);
+    const bare = `bare-${randomUUID().slice(0, 8)}`;
+    await connection.workflowService.registerNamespace({ namespace: bare, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.close();
+    const started = startProjectProcess('api/main.ts', { ...processEnv, TEMPORAL_NAMESPACE: bare, API_PORT: String(await freePort()) });
+    try {
+      await waitForOutput(started, 'lacks the search attributes', 60_000, 'the API on a namespace without search attributes');
+      expect(started.output()).toContain('WebhookRoutesChangedAt');
+      expect(started.output()).toContain('scripts/register-search-attributes.ts');
+    } finally {
+      await started.stop();
+    }
   });
 
   it('refuses to start the API without API_TOKEN', async () => {

@@ -131,6 +131,29 @@ describe('ingest on a real Temporal server', () => {
     await eventually(() => (bodiesAt('/other').length === 0 && bodiesAt('/b').length >= 1 ? true : undefined));
   });
 
+  it('follows subscriptions created, changed, disabled and deleted through another API process, reading only what changed', async () => {
+    const partnerId = 'router-elsewhere';
+    // The other process reads its whole routing table now, before any of these changes; within
+    // ROUTES_FULL_REFRESH_MS (a minute) only its readings of changes can show it what follows.
+    const otherProcess = apiFor(env.client, config);
+    const routedElsewhere = async (type: string) => (await otherProcess('POST', `/v1/partners/${partnerId}/events`, { type, data: {} })).json.events[0].subscriptions as number;
+    expect(await routedElsewhere('order.paid')).toBe(0);
+    const seen = (type: string, count: number, what: string) => eventually(async () => ((await routedElsewhere(type)) === count ? true : undefined), 15_000, what);
+
+    const created = await api('POST', `/v1/partners/${partnerId}/subscriptions`, { url: receiver.url('/elsewhere'), eventTypes: ['order.paid'] });
+    const id = created.json.id as string;
+    await seen('order.paid', 1, 'the new subscription');
+    expect((await api('PATCH', `/v1/partners/${partnerId}/subscriptions/${id}`, { eventTypes: ['order.refunded'] })).status).toBe(200);
+    await seen('order.refunded', 1, 'the changed event types');
+    expect(await routedElsewhere('order.paid')).toBe(0);
+    expect((await api('PATCH', `/v1/partners/${partnerId}/subscriptions/${id}`, { enabled: false })).status).toBe(200);
+    await seen('order.refunded', 0, 'the subscription disabled');
+    expect((await api('PATCH', `/v1/partners/${partnerId}/subscriptions/${id}`, { enabled: true })).status).toBe(200);
+    await seen('order.refunded', 1, 'the subscription enabled again');
+    expect((await api('DELETE', `/v1/partners/${partnerId}/subscriptions/${id}`)).status).toBe(204);
+    await seen('order.refunded', 0, 'the subscription deleted');
+  });
+
   it('applies a PATCHed batching from the next batch', async () => {
     const created = await api('POST', '/v1/partners/patcher/subscriptions', {
       url: receiver.url('/patched'),

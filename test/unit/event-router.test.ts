@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EventRouter, ROUTES_REFRESH_MS } from '../../api/event-router';
-import type { SubscriptionSummary } from '../../api/subscription-store';
+import { CHANGES_LOOKBACK_MS, EventRouter, ROUTES_FULL_REFRESH_MS, ROUTES_REFRESH_MS } from '../../api/event-router';
+import type { RouteChanges, SubscriptionSummary } from '../../api/subscription-store';
 
-const summary = (id: string, eventTypes: string[], partnerId = 'p1'): SubscriptionSummary => ({
+const summary = (id: string, eventTypes: string[], partnerId = 'p1', enabled = true): SubscriptionSummary => ({
   id,
   partnerId,
   url: 'https://example.com',
@@ -10,16 +10,24 @@ const summary = (id: string, eventTypes: string[], partnerId = 'p1'): Subscripti
   batching: { windowMs: 1_000, maxEvents: 100 },
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
+  enabled,
 });
+
+const noChanges = async (): Promise<RouteChanges> => ({ changed: [], ended: [] });
+/** Lets a background reading started by the last request finish. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('routing events to subscriptions', () => {
   function setup(listed: SubscriptionSummary[]) {
     let now = 0;
     let listings = 0;
     const router = new EventRouter(
-      async () => {
-        listings++;
-        return listed;
+      {
+        listAll: async () => {
+          listings++;
+          return listed;
+        },
+        listChangedSince: noChanges,
       },
       () => now,
     );
@@ -39,26 +47,104 @@ describe('routing events to subscriptions', () => {
     expect(await router.subscriptionsFor('p3', 'a')).toEqual([]);
   });
 
-  it('lists visibility once per refresh interval, in the background, not once per event or partner', async () => {
-    const { router, advance, listings } = setup([summary('s1', ['a'])]);
+  it('reads every subscription once, then only what changed since its last reading, and all of them again each full interval', async () => {
+    let now = 0;
+    const readings: string[] = [];
+    const router = new EventRouter(
+      {
+        listAll: async () => {
+          readings.push(`all at ${now}`);
+          return [summary('s1', ['a'])];
+        },
+        listChangedSince: async (since) => {
+          readings.push(`changes since ${since.getTime()} at ${now}`);
+          return { changed: [], ended: [] };
+        },
+      },
+      () => now,
+    );
+    // Requests from many partners within an interval start no reading.
     await Promise.all([router.subscriptionsFor('p1', 'a'), router.subscriptionsFor('p2', 'a')]);
-    advance(ROUTES_REFRESH_MS - 1);
-    await router.subscriptionsFor('p1', 'a');
+    now = ROUTES_REFRESH_MS;
     await router.subscriptionsFor('p3', 'a');
-    expect(listings()).toBe(1);
-    advance(2);
+    expect(readings).toEqual(['all at 0']);
+    // The next reading asks what changed since the last one began, looking back for visibility's lag.
+    now = ROUTES_REFRESH_MS + 1;
     await router.subscriptionsFor('p1', 'a');
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(listings()).toBe(2);
+    await settle();
+    now = 2 * ROUTES_REFRESH_MS + 2;
+    await router.subscriptionsFor('p1', 'a');
+    await settle();
+    expect(readings).toEqual(['all at 0', `changes since ${-CHANGES_LOOKBACK_MS} at ${ROUTES_REFRESH_MS + 1}`, `changes since ${ROUTES_REFRESH_MS + 1 - CHANGES_LOOKBACK_MS} at ${2 * ROUTES_REFRESH_MS + 2}`]);
+    now = ROUTES_FULL_REFRESH_MS + 1;
+    await router.subscriptionsFor('p1', 'a');
+    await settle();
+    expect(readings.at(-1)).toBe(`all at ${ROUTES_FULL_REFRESH_MS + 1}`);
+  });
+
+  it('applies what changed: new and changed subscriptions, disabled and ended ones leave the table', async () => {
+    let now = 0;
+    let changes: RouteChanges = { changed: [], ended: [] };
+    const router = new EventRouter(
+      {
+        listAll: async () => [summary('s1', ['a']), summary('s2', ['a']), summary('s3', ['a']), summary('s4', ['a'], 'p2')],
+        listChangedSince: async () => changes,
+      },
+      () => now,
+    );
+    expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s1', 's2', 's3']);
+    changes = {
+      changed: [summary('s1', ['b']), summary('s2', ['a'], 'p1', false), summary('s5', ['a'])],
+      ended: [summary('s3', ['a']), summary('s4', ['a'], 'p2')],
+    };
+    now += ROUTES_REFRESH_MS + 1;
+    await router.subscriptionsFor('p1', 'a');
+    await settle();
+    expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s5']);
+    expect(await router.subscriptionsFor('p1', 'b')).toEqual(['s1']);
+    expect(await router.subscriptionsFor('p2', 'a')).toEqual([]);
+  });
+
+  it('follows with full readings when reading changes fails (the change mark not registered)', async () => {
+    let now = 0;
+    let listed = [summary('s1', ['a'])];
+    let fullReadings = 0;
+    const router = new EventRouter(
+      {
+        listAll: async () => {
+          fullReadings++;
+          return listed;
+        },
+        listChangedSince: async () => {
+          throw new Error("INVALID_ARGUMENT: invalid search attribute 'WebhookRoutesChangedAt'");
+        },
+      },
+      () => now,
+    );
+    expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s1']);
+    listed = [summary('s1', ['a']), summary('s2', ['a'])];
+    now += ROUTES_REFRESH_MS + 1;
+    await router.subscriptionsFor('p1', 'a'); // reads changes, and fails
+    await settle();
+    await router.subscriptionsFor('p1', 'a'); // reads all at once: the table is still due
+    await settle();
+    expect(fullReadings).toBe(2);
+    expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s1', 's2']);
   });
 
   it('keeps routing with the table it has when a background refresh fails', async () => {
     let fail = false;
     let now = 0;
     const router = new EventRouter(
-      async () => {
-        if (fail) throw new Error('visibility unavailable');
-        return [summary('s1', ['a'])];
+      {
+        listAll: async () => {
+          if (fail) throw new Error('visibility unavailable');
+          return [summary('s1', ['a'])];
+        },
+        listChangedSince: async () => {
+          if (fail) throw new Error('visibility unavailable');
+          return { changed: [], ended: [] };
+        },
       },
       () => now,
     );
@@ -66,7 +152,7 @@ describe('routing events to subscriptions', () => {
     fail = true;
     now += ROUTES_REFRESH_MS + 1;
     expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s1']);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await settle();
     expect(await router.subscriptionsFor('p1', 'a')).toEqual(['s1']);
   });
 
