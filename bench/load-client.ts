@@ -13,13 +13,15 @@
  * per event, PARTNER_IDS naming its applications.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 
 const env = process.env;
 const url = new URL(env.API_URL!);
 const token = env.API_TOKEN!;
-// Requests go round-robin over these partners (one subscription each in the scenarios).
-const partners = (env.PARTNER_IDS ?? env.PARTNER_ID!).split(',');
+// Requests go round-robin over these partners (one subscription each in the scenarios), named in
+// PARTNER_IDS_FILE (comma-separated), PARTNER_IDS or PARTNER_ID.
+const partners = (env.PARTNER_IDS_FILE ? readFileSync(env.PARTNER_IDS_FILE, 'utf8') : (env.PARTNER_IDS ?? env.PARTNER_ID!)).split(',');
 const mode = env.MODE === 'closed' ? 'closed' : 'open';
 const rate = Number(env.RATE ?? 5000);
 const concurrency = Number(env.CONCURRENCY ?? 200);

@@ -9,14 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
 import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
-import { createSubscription, liveStacks, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
+import { createSubscription, createSubscriptions, liveStacks, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');
 /** `--profile`: the hot scenario only, at its fixed load, with the worker and the API under --cpu-prof. */
@@ -105,15 +105,19 @@ type LoadMode = 'open' | 'closed';
 let loadProcess: ChildProcess | undefined;
 
 /** What a step measures: a stack of ours, or a peer's (bench/peers/), which has no Temporal client. */
-type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog' | 'temporalServicePids'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
+type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog' | 'temporalServicePids' | 'postgresTransactions'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
 
 async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
+  // In a file: 10,000 partner ids are more than one environment variable may hold (128 KiB).
+  const partnersDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-partners-'));
+  const partnersFile = join(partnersDir, 'partners');
+  writeFileSync(partnersFile, partners.join(','));
   const load = (loadProcess = spawnEntry('bench/load-client.ts', [], {
     env: {
       ...process.env,
       API_URL: stack.apiUrl,
       API_TOKEN: TOKEN,
-      PARTNER_IDS: partners.join(','),
+      PARTNER_IDS_FILE: partnersFile,
       MODE: mode,
       RATE: String(rate),
       EVENTS_PER_REQUEST: String(scenario.eventsPerRequest ?? 1),
@@ -127,6 +131,7 @@ async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[
   let output = '';
   load.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise((resolve) => load.once('exit', resolve));
+  rmSync(partnersDir, { recursive: true, force: true });
   return JSON.parse(output) as LoadResult;
 }
 
@@ -141,6 +146,7 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
   const stepStart = Date.now();
   const cpuBefore = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const servicesBefore = Object.fromEntries(Object.entries(stack.temporalServicePids ?? {}).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const transactionsBefore = stack.postgresTransactions?.();
   const result = await offer(stack, scenario, partners, rate, mode);
   await afterLoad?.();
   // Settle: everything accepted should arrive within a window plus retries; stop waiting after 30 s
@@ -151,6 +157,7 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
   while (scenario.expectsDelivery !== false && missing() > 0 && Date.now() - settleStart < settleMs) await sleep(250);
   const stepEnd = Date.now();
   const cpu = Object.fromEntries(Object.entries(stack.pids).map(([name, pid]) => [name, +(cpuSeconds(pid) - cpuBefore[name]!).toFixed(1)]));
+  const postgresTransactions = transactionsBefore === undefined ? undefined : stack.postgresTransactions!() - transactionsBefore;
   const temporalServicesCpu = Object.fromEntries(Object.entries(stack.temporalServicePids ?? {}).map(([name, pid]) => [name, +(cpuSeconds(pid) - servicesBefore[name]!).toFixed(2)]));
   const e2e = result.accepted.filter(([id]) => stack.receiver.arrivals.has(id)).map(([id, at]) => stack.receiver.arrivals.get(id)! - at).sort((a, b) => a - b);
   // (reduce, not Math.min(...): a step accepts more events than a call may take arguments)
@@ -188,6 +195,8 @@ async function runStep(stack: MeasuredStack, scenario: Scenario, partners: strin
     cpuSeconds: cpu,
     /** On the cluster: the Temporal server's CPU seconds by service (frontend, history, matching, worker). */
     ...(stack.temporalServicePids ? { temporalCpuSecondsByService: temporalServicesCpu } : {}),
+    /** On the cluster: PostgreSQL transactions in Temporal's databases over the step, per 1,000 accepted events. */
+    ...(postgresTransactions === undefined ? {} : { postgresTransactionsPerThousandEvents: perThousand(postgresTransactions) }),
     /** CPU seconds per 1,000 accepted events: each process, and the sum of ours and Temporal's (the load generator's apart). */
     cpuPerThousandEvents: { ...Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, perThousand(seconds)])), total: perThousand(totalCpu), load: perThousand(result.loadCpuSeconds) },
     temporal: temporalCosts,
@@ -253,7 +262,7 @@ async function compareVariants(label: string, [a, b]: [Variant, Variant], report
         }
         await variant.prepare?.(stack);
         const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${run}-${i}`);
-        for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
+        await createSubscriptions(stack, partners, scenario.batching);
         // Warm-up, not reported: JIT, the worker's workflow cache, the first continue-as-new.
         await runStep(stack, scenario, partners, comparisonLoads[scenario.name]!.moderate);
         for (const [load, rate] of Object.entries(comparisonLoads[scenario.name]!)) {
@@ -459,7 +468,7 @@ async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }):
   const results: RestartRow[] = [];
   try {
     const partners = Array.from({ length: count }, (_, i) => `restart-${i}`);
-    for (const partnerId of partners) await createSubscription(stack, partnerId, batching);
+    await createSubscriptions(stack, partners, batching);
     for (const phase of [1, 2]) {
       let grow = await runStep(stack, { ...spread, name: `grow ${phase}` }, partners, spread.rate);
       if (!quick) grow = await runStep(stack, { ...spread, name: `grow ${phase}` }, partners, spread.rate);
@@ -516,22 +525,33 @@ async function workerRestarts(variant: Variant = { name: 'defaults', env: {} }):
 /**
  * `--peer=svix`: the same work through this product and through Svix's server, one system on the
  * machine at a time, with the same receiver and the same open-loop load generator: one endpoint,
- * 100 endpoints, and one endpoint failing half of its attempts. Each system on a fresh stack per
- * case (ours first in one case, Svix first in the next, so drift over the run falls on both), an
- * unmeasured warm-up step, then the case's loads. Ours at its defaults (windowMs 1,000, maxEvents
- * 100); Svix at its own, as SVIX_SETTINGS in bench/peers/svix.ts says.
+ * 100 endpoints, one endpoint failing half of its attempts, and many endpoints with sparse traffic
+ * (1,000 with windowMs 5,000 at 2 events per endpoint per minute; 10,000 with windowMs 60,000 at
+ * one). Each system on a fresh stack per case (ours first in one case, Svix first in the next, so
+ * drift over the run falls on both), an unmeasured warm-up step where the case has one, then the
+ * case's loads. Ours at windowMs 1,000 and maxEvents 100 unless the case says otherwise; Svix at
+ * its own settings, as SVIX_SETTINGS in bench/peers/svix.ts says. `--scenario=` picks cases by key.
  */
-const peerCases: { scenario: Scenario; loads: number[] }[] = [
-  { scenario: { name: 'one endpoint', description: 'single-event requests to one endpoint', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000, 2000] },
-  { scenario: { name: '100 endpoints', description: 'single-event requests spread over 100 endpoints', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000] },
-  { scenario: { name: 'failing half', description: 'one endpoint failing half of its attempts (HTTP 500)', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0, failRatio: 0.5 }, loads: [300] },
-];
+interface PeerCase {
+  key: string;
+  scenario: Scenario;
+  loads: number[];
+  warmUp?: false;
+}
+const peerCases = ([
+  { key: 'one', scenario: { name: 'one endpoint', description: 'single-event requests to one endpoint', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000, 2000] },
+  { key: 'spread', scenario: { name: '100 endpoints', description: 'single-event requests spread over 100 endpoints', subscriptions: 100, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0 }, loads: quick ? [300] : [300, 600, 1000] },
+  { key: 'failing', scenario: { name: 'failing half', description: 'one endpoint failing half of its attempts (HTTP 500)', subscriptions: 1, batching: { windowMs: 1000, maxEvents: 100 }, rate: 0, failRatio: 0.5 }, loads: [300] },
+  // Sparse: the step covers whole windows, and the subscriptions' creation is the warm-up.
+  { key: 'sparse-1k', scenario: { name: '1,000 sparse', description: '1,000 endpoints, 2 events each a minute, windowMs 5,000', subscriptions: 1000, batching: { windowMs: 5000, maxEvents: 100 }, rate: 0, stepSeconds: 60 }, loads: [Math.round((1000 * 2) / 60)], warmUp: false },
+  { key: 'sparse-10k', scenario: { name: '10,000 sparse', description: '10,000 endpoints, 1 event each a minute, windowMs 60,000', subscriptions: 10_000, batching: { windowMs: 60_000, maxEvents: 100 }, rate: 0, stepSeconds: 120 }, loads: [Math.round(10_000 / 60)], warmUp: false },
+] satisfies PeerCase[] as PeerCase[]).filter(({ key }) => !only || only.includes(key));
 
 async function peerComparison(): Promise<Record<string, unknown>> {
   const { buildSvix, startSvixStack, SVIX_COMMIT, SVIX_SETTINGS } = await import('./peers/svix');
   const binary = buildSvix();
   const rows: (StepResult & { case: string; system: string })[] = [];
-  for (const [index, { scenario, loads }] of peerCases.entries()) {
+  for (const [index, { scenario, loads, warmUp }] of peerCases.entries()) {
     const systems = index % 2 === 0 ? (['webhooks', 'svix'] as const) : (['svix', 'webhooks'] as const);
     for (const system of systems) {
       // Each side's stack, and how it makes the case's endpoints: Svix applications, or our subscriptions.
@@ -544,14 +564,14 @@ async function peerComparison(): Promise<Record<string, unknown>> {
                   ours,
                   async () => {
                     const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `peer-${index}-${i}`);
-                    for (const partnerId of partners) await createSubscription(ours, partnerId, scenario.batching);
+                    await createSubscriptions(ours, partners, scenario.batching);
                     return partners;
                   },
                 ] as const,
             );
       try {
         const partners = await createEndpoints();
-        await runStep(stack, scenario, partners, loads[0]!); // warm-up, not reported
+        if (warmUp !== false) await runStep(stack, scenario, partners, loads[0]!); // warm-up, not reported
         for (const rate of loads) {
           const row = { case: scenario.name, system, ...(await runStep(stack, scenario, partners, rate)) };
           console.error('peer', JSON.stringify({ ...row, timeline: undefined, temporal: undefined }));
@@ -725,7 +745,7 @@ async function main(): Promise<void> {
         console.error('ceilings', JSON.stringify(report.ceilings));
       }
       const partners = Array.from({ length: scenario.subscriptions }, (_, i) => `bench-${scenario.name}-${i}`);
-      for (const partnerId of partners) await createSubscription(stack, partnerId, scenario.batching);
+      await createSubscriptions(stack, partners, scenario.batching);
       // Warm-up, not reported: JIT, the worker's workflow cache, the load client's connections.
       await runStep(stack, { ...scenario, name: `${scenario.name} warm-up` }, partners, Math.round(scenario.rate / 2));
       const fixed = await runStep(stack, scenario, partners, scenario.rate);

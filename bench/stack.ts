@@ -76,6 +76,8 @@ export interface Stack {
   pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
   /** On the cluster, each Temporal service's process apart (their sum is `pids.temporal`). */
   temporalServicePids?: Record<string, number>;
+  /** On the cluster, PostgreSQL's transactions in Temporal's databases so far (pg_stat_database). */
+  postgresTransactions?: () => number;
   /** Events accepted by the last step and not yet delivered (set by the step runner). */
   backlog: () => number;
   /**
@@ -103,6 +105,7 @@ export async function startStack(
   let clientEnv: Record<string, string>;
   let temporalPids: Pick<Stack['pids'], 'temporal' | 'postgres'>;
   let temporalServicePids: Record<string, number> | undefined;
+  let postgresTransactions: (() => number) | undefined;
   let stopTemporal = async () => {};
   let startDevServer: (() => ChildProcess) | undefined;
   if (temporal === 'cluster') {
@@ -112,6 +115,7 @@ export async function startStack(
     const pidOf = (name: string) => test.cluster.processes.get(name as never)!.pid!;
     temporalPids = { temporal: temporalServices.map(pidOf), postgres: [pidOf('postgres')] };
     temporalServicePids = Object.fromEntries(temporalServices.map((service) => [service, pidOf(service)]));
+    postgresTransactions = () => test.cluster.transactionCount();
     stopTemporal = () => test.teardown();
   } else {
     const temporalPort = await freePort();
@@ -191,6 +195,7 @@ export async function startStack(
       clientEnv,
       pids,
       ...(temporalServicePids ? { temporalServicePids } : {}),
+      ...(postgresTransactions ? { postgresTransactions } : {}),
       backlog: () => 0,
       async restart(which) {
         if (!startDevServer) throw new Error('restart needs the dev server');
@@ -253,4 +258,20 @@ function workflowBundle(): string {
 
 export function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
   return createOne(stack.apiUrl, TOKEN, partnerId, { url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching });
+}
+
+/** One subscription for each partner, CREATE_CONCURRENCY at a time: 10,000 one by one take minutes. */
+export async function createSubscriptions(stack: Stack, partners: readonly string[], batching: { windowMs: number; maxEvents: number }): Promise<void> {
+  await forEachConcurrently(partners, (partnerId) => createSubscription(stack, partnerId, batching));
+}
+
+const CREATE_CONCURRENCY = 16;
+
+/** Runs `task` on each item, at most CREATE_CONCURRENCY at once; fails with the first failure. */
+export async function forEachConcurrently<T>(items: readonly T[], task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, items.length) }, lane));
 }

@@ -297,6 +297,16 @@ export class TemporalCluster {
     });
   }
 
+  /** Transactions PostgreSQL has committed or rolled back in Temporal's two databases since it started. */
+  transactionCount(): number {
+    const count = execFileSync(
+      join(this.pgBin, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(this.options.ports.postgres), '-U', 'temporal', '-d', 'temporal', '-tAc', "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database WHERE datname IN ('temporal', 'temporal_visibility')"],
+      { env: { PATH: process.env.PATH ?? '', PGPASSWORD: this.password }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return Number(count.trim());
+  }
+
   private clusterMetadataSaved(): boolean {
     const count = execFileSync(
       join(this.pgBin, 'psql'),

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, root, sleep } from '../../scripts/kit';
 import { idOf, postgresBinDir, waitUntil } from '../../scripts/temporal-cluster';
-import { BenchReceiver, liveStacks } from '../stack';
+import { BenchReceiver, forEachConcurrently, liveStacks } from '../stack';
 
 /** The commit build-svix.sh builds (svix-server 1.100.0). */
 export const SVIX_COMMIT = '4fc0cfb8b426c87ef7e2b937e7d896a71d456a47';
@@ -96,11 +96,11 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
       loadEnv: { TARGET: 'svix', API_TOKEN: token },
       async createApps(count) {
         const ids: string[] = [];
-        for (let i = 0; i < count; i++) {
-          const app = await call('/api/v1/app/', { name: `bench-${apps++}` });
+        await forEachConcurrently(Array.from({ length: count }, () => `bench-${apps++}`), async (name) => {
+          const app = await call('/api/v1/app/', { name });
           await call(`/api/v1/app/${app.id}/endpoint/`, { url: `http://127.0.0.1:${receiver.port}/svix/${app.id}` });
           ids.push(app.id);
-        }
+        });
         return ids;
       },
       async stop() {
