@@ -65,8 +65,10 @@ export interface UnitCost {
   perSubscriptionSecond: number;
 }
 
-export const COST_NAMES = ['temporalCpu', 'workerCpu', 'apiCpu', 'actions', 'historyBytes'] as const;
+export const COST_NAMES = ['temporalCpu', 'workerCpu', 'apiCpu', 'actions', 'historyBytes', 'postgresTransactions'] as const;
 export type CostName = (typeof COST_NAMES)[number];
+/** Measured on a Temporal cluster only: PostgreSQL's transactions (the dev server has none). */
+type ClusterOnlyCost = 'postgresTransactions';
 
 /**
  * One measured step: what happened in it and what it cost. Totals over the step or rates per
@@ -79,7 +81,7 @@ export interface Measured {
   batchesPerSecond: number;
   eventsPerSecond: number;
   subscriptions: number;
-  costs: Record<CostName, number>;
+  costs: Record<Exclude<CostName, ClusterOnlyCost>, number> & Partial<Record<ClusterOnlyCost, number>>;
 }
 
 export function costOf(unit: UnitCost, rates: Pick<Rates, 'requestsPerSecond' | 'signalsPerSecond' | 'batchesPerSecond' | 'eventsPerSecond' | 'subscriptions'>): number {
@@ -97,7 +99,7 @@ export function fitUnitCost(rows: readonly Measured[], cost: CostName): UnitCost
   for (;;) {
     const solution = leastSquares(
       rows.map((row) => active.map((i) => columns(row)[i]!)),
-      rows.map((row) => row.costs[cost]),
+      rows.map((row) => row.costs[cost] ?? 0),
     );
     const negative = solution.findIndex((value) => value < 0);
     if (negative === -1 || active.length === 1) {
@@ -133,10 +135,15 @@ function leastSquares(a: number[][], b: number[]): number[] {
   return m.map((row) => row[n]!);
 }
 
-export type UnitCosts = Record<CostName, UnitCost>;
+export type UnitCosts = Record<Exclude<CostName, ClusterOnlyCost>, UnitCost> & Partial<Record<ClusterOnlyCost, UnitCost>>;
+
+/** The costs every row measured: PostgreSQL's transactions only where every step ran on a cluster. */
+export function measuredCosts(rows: readonly Measured[]): CostName[] {
+  return COST_NAMES.filter((name) => rows.every((row) => row.costs[name] !== undefined));
+}
 
 export function fitUnitCosts(rows: readonly Measured[]): UnitCosts {
-  return Object.fromEntries(COST_NAMES.map((name) => [name, fitUnitCost(rows, name)])) as UnitCosts;
+  return Object.fromEntries(measuredCosts(rows).map((name) => [name, fitUnitCost(rows, name)])) as UnitCosts;
 }
 
 /**
@@ -151,7 +158,8 @@ export function leaveGroupOut(rows: readonly (Measured & { group: string })[], c
       cost,
     );
     const predicted = costOf(unit, row);
-    return { label: row.label, measured: row.costs[cost], predicted, error: predicted / row.costs[cost] - 1 };
+    const measured = row.costs[cost] ?? 0;
+    return { label: row.label, measured, predicted, error: predicted / measured - 1 };
   });
 }
 
@@ -164,6 +172,8 @@ export interface Plan {
   actionsPerSecond: number;
   actionsPerMonth: number;
   historyBytesPerSecond: number;
+  /** Where the unit costs came from a cluster: PostgreSQL transactions a second. */
+  postgresTransactionsPerSecond?: number;
 }
 
 /** What a workload needs, each process kept at `utilization` of a core on average (headroom for bursts). */
@@ -183,5 +193,6 @@ export function plan(workload: Workload, units: UnitCosts, utilization = 0.6): P
     actionsPerSecond,
     actionsPerMonth: actionsPerSecond * 30 * 24 * 3600,
     historyBytesPerSecond: costOf(units.historyBytes, rates),
+    ...(units.postgresTransactions ? { postgresTransactionsPerSecond: costOf(units.postgresTransactions, rates) } : {}),
   };
 }

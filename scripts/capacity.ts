@@ -5,12 +5,14 @@
  *
  * `npm run capacity -- --fit bench/results/<file>.json[#scenario,…] …`: fits those unit costs to
  * the benchmark's steps in the files (the working tree's, where a file compares revisions), writes
- * bench/unit-costs.json, and prints how well each step is predicted from a fit without its stack.
+ * bench/unit-costs.json (or `--out=`), and prints how well each step is predicted from a fit
+ * without its stack. `--costs=<file>` plans with another fit (bench/unit-costs-cluster.json: a
+ * Temporal cluster's, with PostgreSQL's transactions).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { COST_NAMES, fitUnitCosts, leaveGroupOut, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
+import { fitUnitCosts, leaveGroupOut, measuredCosts, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
 import { root } from './kit';
 
 const COSTS_FILE = join(root, 'bench/unit-costs.json');
@@ -34,6 +36,8 @@ interface StepRecord {
   cpuSeconds: Record<string, number>;
   sustained: boolean;
   temporal: { signals: number; childStarts: number; actions: number; historyBytes: number };
+  /** On the cluster, since 2026-12-07 evening. */
+  postgresTransactionsPerThousandEvents?: number;
 }
 
 function args(): Map<string, string> {
@@ -55,10 +59,17 @@ function stepsOf(source: string): (Measured & { scenario: string; group: string 
   const [file, only] = source.split('#') as [string, string | undefined];
   const wanted = only?.split(',');
   const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const found: { scenario: string; label: string; group: string; step: StepRecord }[] = [];
+  const found: { scenario: string; label: string; group: string; step: StepRecord; subscriptions?: number }[] = [];
   const revision = report.revision as { rows?: (StepRecord & { scenario: string; variant: string; load: string; run: number })[] } | undefined;
   for (const row of revision?.rows ?? []) {
     if (row.variant === 'working tree') found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, group: `${file} stack ${row.run}`, step: row });
+  }
+  // A peer comparison (--peer=svix): our side of each case whose endpoints do not fail.
+  const peer = report.peer as { cases: { name: string; subscriptions: number; failRatio?: number }[]; rows: (StepRecord & { case: string; system: string })[] } | undefined;
+  for (const [i, row] of (peer?.rows ?? []).entries()) {
+    const shape = peer!.cases.find((c) => c.name === row.case);
+    if (row.system !== 'webhooks' || !shape || shape.failRatio) continue;
+    found.push({ scenario: row.case, label: `${row.case} step ${i}`, group: `${file} ${row.case}`, step: row, subscriptions: shape.subscriptions });
   }
   const scenarios = report.scenarios as Record<string, { fixed: StepRecord; steps?: StepRecord[]; halfLoad?: StepRecord }> | undefined;
   for (const [name, value] of Object.entries(scenarios ?? {})) {
@@ -66,7 +77,7 @@ function stepsOf(source: string): (Measured & { scenario: string; group: string 
   }
   return found
     .filter(({ scenario, step }) => step.sustained && step.temporal && step.acceptedCount > 0 && (!wanted || wanted.includes(scenario)))
-    .map(({ scenario, label, group, step }) => ({
+    .map(({ scenario, label, group, step, subscriptions }) => ({
       scenario,
       group,
       label: `${relative(root, file)}: ${label}`,
@@ -75,13 +86,14 @@ function stepsOf(source: string): (Measured & { scenario: string; group: string 
       batchesPerSecond: step.temporal.childStarts,
       eventsPerSecond: step.acceptedCount,
       requestsPerSecond: step.acceptedCount / (EVENTS_PER_REQUEST[scenario] ?? 1),
-      subscriptions: (SUBSCRIPTIONS[scenario] ?? 1) * stepSecondsOf(step),
+      subscriptions: (subscriptions ?? SUBSCRIPTIONS[scenario] ?? 1) * stepSecondsOf(step),
       costs: {
         temporalCpu: step.cpuSeconds.temporal! + (step.cpuSeconds.postgres ?? 0),
         workerCpu: step.cpuSeconds.worker!,
         apiCpu: step.cpuSeconds.api!,
         actions: step.temporal.actions,
         historyBytes: step.temporal.historyBytes,
+        ...(step.postgresTransactionsPerThousandEvents === undefined ? {} : { postgresTransactions: (step.postgresTransactionsPerThousandEvents * step.acceptedCount) / 1000 }),
       },
     }));
 }
@@ -95,11 +107,12 @@ function stepSecondsOf(step: StepRecord): number {
   return step.stepSeconds ?? 15 + (step.endToEndMs.p99 ?? 0) / 1000;
 }
 
-function fit(files: string[]): void {
+function fit(files: string[], outFile: string): void {
   const rows = files.flatMap(stepsOf);
   if (new Set(rows.map((row) => row.scenario)).size < 3 || new Set(rows.map((row) => row.group)).size < 2) throw new Error(`--fit needs sustained steps of at least three scenarios, from two stacks or more; these files have ${rows.length} steps of ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
   const units = fitUnitCosts(rows);
-  const check = Object.fromEntries(COST_NAMES.map((name) => [name, leaveGroupOut(rows, name)]));
+  const names = measuredCosts(rows);
+  const check = Object.fromEntries(names.map((name) => [name, leaveGroupOut(rows, name)]));
   const temporal = [...new Set(files.map((source) => (JSON.parse(readFileSync(source.split('#')[0]!, 'utf8')) as { machine?: { temporal?: string } }).machine?.temporal ?? 'unknown'))].join('; ');
   const out: CostsFile = {
     fittedAt: new Date().toISOString(),
@@ -110,15 +123,15 @@ function fit(files: string[]): void {
     units,
     check,
   };
-  writeFileSync(COSTS_FILE, JSON.stringify(out, null, 2) + '\n');
-  console.log(`unit costs from ${rows.length} steps, written to ${relative(root, COSTS_FILE)}:`);
-  for (const name of COST_NAMES) {
-    const u = units[name];
+  writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
+  console.log(`unit costs from ${rows.length} steps, written to ${relative(root, outFile)}:`);
+  for (const name of names) {
+    const u = units[name]!;
     console.log(`  ${name.padEnd(13)} per request ${fmt(u.perRequest)}, per signal ${fmt(u.perSignal)}, per batch ${fmt(u.perBatch)}, per event ${fmt(u.perEvent)}, per subscription-second ${fmt(u.perSubscriptionSecond)}`);
   }
   console.log('\neach step predicted from a fit without its stack (prediction ÷ measured − 1):');
   for (const [i, row] of rows.entries()) {
-    const errors = COST_NAMES.map((name) => `${name} ${(check[name]![i]!.error * 100).toFixed(0)}%`).join(', ');
+    const errors = names.map((name) => `${name} ${(check[name]![i]!.error * 100).toFixed(0)}%`).join(', ');
     console.log(`  ${row.label}: CPU in all ${(totalCpuError(check, i) * 100).toFixed(0)}%; ${errors}`);
   }
 }
@@ -161,12 +174,13 @@ function show(options: Map<string, string>): void {
   console.log(`CPU busy: Temporal ${result.cores.temporal.toFixed(2)} cores, workers ${result.cores.worker.toFixed(2)}, API ${result.cores.api.toFixed(2)}`);
   console.log(`provision (each at ${utilization * 100}% of a core on average): Temporal ${result.provision.temporalCores} cores, ${result.provision.workerProcesses} worker process(es), ${result.provision.apiProcesses} API process(es)`);
   console.log(`Temporal Cloud: ${result.actionsPerSecond.toFixed(0)} actions/s, ${(result.actionsPerMonth / 1e6).toFixed(1)} million actions a month; history written ${(result.historyBytesPerSecond / 1e6).toFixed(2)} MB/s`);
+  if (result.postgresTransactionsPerSecond !== undefined) console.log(`PostgreSQL (Temporal's persistence and visibility): ${result.postgresTransactionsPerSecond.toFixed(0)} transactions/s`);
   console.log(`unit costs: ${relative(root, options.get('costs') ?? COSTS_FILE)} (fitted at ${costs.commit} from ${costs.steps} steps on ${costs.temporal}; docs/capacity.md says how far off it was)`);
 }
 
 const options = args();
 try {
-  if (options.has('fit')) fit(process.argv.slice(2).filter((arg) => !arg.startsWith('--')));
+  if (options.has('fit')) fit(process.argv.slice(2).filter((arg) => !arg.startsWith('--')), options.get('out') ?? COSTS_FILE);
   else show(options);
 } catch (err) {
   console.error(`capacity: ${(err as Error).message}`);

@@ -58,6 +58,19 @@ describe('the capacity model', () => {
     for (const row of checked) expect(Math.abs(row.error)).toBeLessThan(1e-6);
   });
 
+  it('fits PostgreSQL transactions only where every step measured them (a cluster), and plans them then', () => {
+    expect(fitUnitCosts(steps).postgresTransactions).toBeUndefined();
+    expect(plan(hot, fitUnitCosts(steps)).postgresTransactionsPerSecond).toBeUndefined();
+    const onCluster = steps.map((s) => ({ ...s, costs: { ...s.costs, postgresTransactions: 3 * s.signalsPerSecond + 5 * s.batchesPerSecond } }));
+    const units = fitUnitCosts(onCluster);
+    expect(units.postgresTransactions!.perSignal).toBeCloseTo(3, 6);
+    expect(units.postgresTransactions!.perBatch).toBeCloseTo(5, 6);
+    const rates = workloadRates(hot);
+    expect(plan(hot, units).postgresTransactionsPerSecond).toBeCloseTo(3 * rates.signalsPerSecond + 5 * rates.batchesPerSecond, 4);
+    // One step of another kind (the dev server's) and the cost is not fitted at all.
+    expect(fitUnitCosts([...onCluster, steps[0]!]).postgresTransactions).toBeUndefined();
+  });
+
   it('turns rates and unit costs into cores, processes and actions a month', () => {
     const units = fitUnitCosts(steps);
     const none = { perRequest: 0, perSignal: 0, perBatch: 0, perEvent: 0, perSubscriptionSecond: 0 };
