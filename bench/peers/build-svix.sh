@@ -18,6 +18,8 @@
 #     `[patch.crates-io] hyper = { path = ... }`.
 #   * Cargo.lock only loses the three `source = "git+..."` lines; the build runs with --locked.
 #
+# The three repositories are cloned (bare) from GitHub into $ROOT/mirrors the first time; where
+# GitHub is out of reach, point these at bare clones made elsewhere.
 # Env overrides: SVIX_MIRROR, OMNIQUEUE_MIRROR, REM_MIRROR (bare git dirs), SVIX_BUILD_ROOT,
 # CARGO_HOME. Needs: git, cargo (rust >= 1.88), patch, cc/make/cmake/perl, pkg-config + libssl-dev.
 set -euo pipefail
@@ -29,10 +31,10 @@ REM_REV=7a32435fbdab53f33e6abab9c1ab500afef0a7a8 # rust-executable-metadata (bui
 HYPER_VERSION=1.11.0
 HYPER_CRATE_SHA256=d22053281f852e11534f5198498373cbb59295120a20771d90f7ed1897490a72
 
-SVIX_MIRROR=${SVIX_MIRROR:-/work/.mirror/svix+svix-webhooks/repo}
-OMNIQUEUE_MIRROR=${OMNIQUEUE_MIRROR:-/work/.mirror/svix+omniqueue-rs/repo}
-REM_MIRROR=${REM_MIRROR:-/work/.mirror/svix+rust-executable-metadata/repo}
 ROOT=${SVIX_BUILD_ROOT:-${HOME:?}/.cache/webhooks/peers/svix}
+SVIX_MIRROR=${SVIX_MIRROR:-$ROOT/mirrors/svix-webhooks.git}
+OMNIQUEUE_MIRROR=${OMNIQUEUE_MIRROR:-$ROOT/mirrors/omniqueue-rs.git}
+REM_MIRROR=${REM_MIRROR:-$ROOT/mirrors/rust-executable-metadata.git}
 CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 
 # NB: these directory names are also hard-coded (relative to server/) in SERVER_PATCH below.
@@ -59,14 +61,18 @@ if [[ -x "$BIN" && -f "$STAMP" && "$(<"$STAMP")" == "$BUILD_ID" ]]; then
   exit 0
 fi
 
-need_rev() { # mirror rev env-var-name
-  [[ -d "$1" ]] || die "git mirror not found: $1 (set $3 to a bare clone of the repository)"
+need_rev() { # mirror rev env-var-name github-repo
+  if [[ ! -d "$1" ]]; then
+    log "cloning https://github.com/$4 into $1"
+    git clone -q --bare "https://github.com/$4.git" "$1" ||
+      die "could not clone https://github.com/$4 (set $3 to a bare clone of it)"
+  fi
   git --git-dir="$1" cat-file -e "$2^{commit}" 2>/dev/null ||
     die "commit $2 is not in the mirror $1 (set $3 to a mirror containing it)"
 }
-need_rev "$SVIX_MIRROR" "$SVIX_COMMIT" SVIX_MIRROR
-need_rev "$OMNIQUEUE_MIRROR" "$OMNIQUEUE_REV" OMNIQUEUE_MIRROR
-need_rev "$REM_MIRROR" "$REM_REV" REM_MIRROR
+need_rev "$SVIX_MIRROR" "$SVIX_COMMIT" SVIX_MIRROR svix/svix-webhooks
+need_rev "$OMNIQUEUE_MIRROR" "$OMNIQUEUE_REV" OMNIQUEUE_MIRROR svix/omniqueue-rs
+need_rev "$REM_MIRROR" "$REM_REV" REM_MIRROR svix/rust-executable-metadata
 for tool in git cargo patch sha256sum flock diff; do
   command -v "$tool" >/dev/null || die "required tool not found: $tool"
 done
