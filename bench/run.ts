@@ -33,6 +33,8 @@ const restarts = process.argv.includes('--restarts');
  * 202 p99, 503s and failed workflow tasks. With `--against=<revision>`, that revision's runs
  * alternate with the working tree's.
  */
+/** `--shedding`: the highest load a stack sustains for single events and for arrays, then twice it (sheddingRuns). */
+const shedding = process.argv.includes('--shedding');
 const handOvers = process.argv.find((arg) => arg === '--hand-overs' || arg.startsWith('--hand-overs='));
 const handOverRuns = handOvers?.includes('=') ? Number(handOvers.split('=')[1]) : 20;
 const handOverRate = Number(process.argv.find((arg) => arg.startsWith('--rate='))?.split('=')[1] ?? 600);
@@ -74,6 +76,8 @@ interface Scenario {
   expectsDelivery?: false;
   /** How long the load runs; the mode's step length by default. */
   stepSeconds?: number;
+  /** The load generator's connections; CONCURRENCY by default. */
+  connections?: number;
 }
 
 const scenarios: Scenario[] = [
@@ -121,7 +125,7 @@ async function offer(stack: MeasuredStack, scenario: Scenario, partners: string[
       MODE: mode,
       RATE: String(rate),
       EVENTS_PER_REQUEST: String(scenario.eventsPerRequest ?? 1),
-      CONCURRENCY: String(CONCURRENCY),
+      CONCURRENCY: String(scenario.connections ?? CONCURRENCY),
       MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
       DURATION_S: String(scenario.stepSeconds ?? STEP_SECONDS),
       ...stack.loadEnv,
@@ -412,6 +416,85 @@ async function handOverRunsOf(variants: Variant[]): Promise<HandOverRow[]> {
     console.log(`${variant.name}: ${mine.filter((row) => row.ok).length} of ${mine.length} runs with a 202 p99 of 1 s at most, no 503 and everything delivered`);
   }
   return rows;
+}
+
+/**
+ * `--shedding`: for one subscription taking single events (`hot`) and arrays of 100 (`hot-array`),
+ * the highest load a fresh stack sustains (stepping up ×1.25 from SHEDDING_START until a step is
+ * not), then twice that on another fresh stack, open loop, over SHEDDING_CONNECTIONS connections so
+ * that the producers' own pool is not what limits them. The target (issue #26): at twice the
+ * sustained load the accepted requests keep a 202 p99 of 1 s at most, the others get 503 with
+ * Retry-After within 50 ms, and every accepted event arrives.
+ */
+const SHEDDING_START: Record<string, number> = { hot: 600, 'hot-array': 1000 };
+const SHEDDING_CONNECTIONS = 1000;
+
+async function sheddingRuns(): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const scenario of scenarios.filter((s) => s.name in SHEDDING_START)) {
+    const start = SHEDDING_START[scenario.name]!;
+    const partners = [`bench-shedding-${scenario.name}`];
+    const onFreshStack = async <T>(run: (stack: Stack) => Promise<T>): Promise<T> => {
+      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal });
+      try {
+        await createSubscriptions(stack, partners, scenario.batching);
+        await runStep(stack, scenario, partners, Math.round(start / 2)); // warm-up, not reported
+        return await run(stack);
+      } finally {
+        await stack.stop();
+      }
+    };
+    const ladder = await onFreshStack(async (stack) => {
+      const steps: StepResult[] = [];
+      for (let rate = start; steps.length < 6; rate = Math.round(rate * 1.25)) {
+        const step = await runStep(stack, scenario, partners, rate);
+        console.error('shedding', scenario.name, 'ladder', JSON.stringify({ ...step, timeline: undefined, temporal: undefined }));
+        steps.push(step);
+        if (!step.sustained) break;
+      }
+      return steps;
+    });
+    const sustained = ladder.filter((step) => step.sustained).at(-1);
+    if (!sustained) {
+      rows.push({ scenario: scenario.name, ladder: ladder.map(summaryOf), sustainedPerSecond: null });
+      continue;
+    }
+    const rate = 2 * sustained.offeredPerSecond;
+    const overload = await onFreshStack((stack) => runStep(stack, { ...scenario, connections: SHEDDING_CONNECTIONS }, partners, rate));
+    const refused = overload.errors['503'] ?? 0;
+    const withRetryAfter = Object.values(overload.retryAfter).reduce((sum, n) => sum + n, 0);
+    const met = (overload.latency202Ms.p99 ?? Infinity) <= SUSTAINED_202_P99_MS && (refused === 0 || (overload.latency503Ms.p99 ?? Infinity) <= 50) && withRetryAfter === refused && overload.undelivered === 0;
+    rows.push({ scenario: scenario.name, ladder: ladder.map(summaryOf), sustainedPerSecond: sustained.offeredPerSecond, overload: { ...overload, timeline: undefined }, refused, withRetryAfter, met });
+  }
+  console.log(`\nTemporal: ${TEMPORAL_DESCRIPTION}; one subscription, open loop; twice the highest sustained load over ${SHEDDING_CONNECTIONS} connections, a fresh stack`);
+  console.log('scenario    sustained/s  offered/s  accepted/s  202 p50/p99 ms  503s  503 p50/p99 ms  with Retry-After  undelivered  met');
+  for (const row of rows) {
+    const step = row.overload as StepResult | undefined;
+    if (!step) {
+      console.log(`${String(row.scenario).padEnd(11)} no load was sustained`);
+      continue;
+    }
+    console.log(
+      [
+        String(row.scenario).padEnd(11),
+        String(row.sustainedPerSecond).padStart(11),
+        String(step.offeredPerSecond).padStart(10),
+        String(step.acceptedPerSecond).padStart(11),
+        `${step.latency202Ms.p50}/${step.latency202Ms.p99}`.padStart(15),
+        String(row.refused).padStart(5),
+        `${step.latency503Ms.p50 ?? '-'}/${step.latency503Ms.p99 ?? '-'}`.padStart(15),
+        String(row.withRetryAfter).padStart(17),
+        String(step.undelivered).padStart(12),
+        row.met ? '  yes' : '   no',
+      ].join(' '),
+    );
+  }
+  return rows;
+}
+
+/** A step in a line of a results file: the load, what was accepted, how fast, whether sustained. */
+function summaryOf(step: StepResult) {
+  return { offeredPerSecond: step.offeredPerSecond, acceptedPerSecond: step.acceptedPerSecond, latency202Ms: step.latency202Ms, refused503: step.errors['503'] ?? 0, undelivered: step.undelivered, sustained: step.sustained };
 }
 
 function parseCompareEnv(arg: string | undefined): Record<string, string> | undefined {
@@ -716,6 +799,7 @@ async function main(): Promise<void> {
   if (handOvers) report.handOvers = await handOverRunsOf(against ? revisionVariants(against) : [{ name: 'working tree', env: {} }]);
   else if (against) await compareVariants('revision', revisionVariants(against), report);
   if (peer) report.peer = await peerComparison();
+  if (shedding) report.shedding = await sheddingRuns();
   if (neighbours) report.neighbours = await noisyNeighbours();
   if (compareEnv && !restarts) await compareVariants('env', envVariants(compareEnv), report);
   if (restarts) {
@@ -723,7 +807,7 @@ async function main(): Promise<void> {
       ? Object.fromEntries(await sequence(envVariants(compareEnv), async (variant) => [variant.name, await workerRestarts(variant)] as const))
       : await workerRestarts();
   }
-  for (const [index, scenario] of comparison || against || compareEnv || peer || neighbours || restarts || handOvers ? [] : scenarios.entries()) {
+  for (const [index, scenario] of comparison || against || compareEnv || peer || shedding || neighbours || restarts || handOvers ? [] : scenarios.entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
     const profileDir = profiling ? mkdtempSync(join(tmpdir(), 'webhooks-profile-')) : undefined;
     const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal });
@@ -784,7 +868,7 @@ async function main(): Promise<void> {
   }
   report.scenarios = results;
   report.peakRssMb = peakRss;
-  if (!profiling && !comparison && !against && !compareEnv && !peer && !neighbours && !restarts && !handOvers) {
+  if (!profiling && !comparison && !against && !compareEnv && !peer && !shedding && !neighbours && !restarts && !handOvers) {
     printTable(report);
     printStalls(
       Object.entries(report.scenarios as Record<string, { fixed: StepResult; steps: StepResult[]; halfLoad?: StepResult; closed?: StepResult }>).flatMap(([name, value]) =>
@@ -793,7 +877,7 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const kind = `${profiling ? 'profile' : handOvers ? `hand-overs${against ? `-against-${against}` : ''}` : (comparison ?? (against ? `against-${against}` : peer ? `peer-${peer}` : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
+  const kind = `${profiling ? 'profile' : handOvers ? `hand-overs${against ? `-against-${against}` : ''}` : (comparison ?? (against ? `against-${against}` : peer ? `peer-${peer}` : shedding ? 'shedding' : neighbours ? 'neighbours' : restarts ? 'restarts' : compareEnv ? 'env' : quick ? 'quick' : 'full'))}${temporal === 'cluster' ? '-cluster' : ''}`;
   const file = join(root, `bench/results/${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
