@@ -634,6 +634,7 @@ async function peerComparison(): Promise<Record<string, unknown>> {
   const { buildSvix, startSvixStack, SVIX_COMMIT, SVIX_SETTINGS } = await import('./peers/svix');
   const binary = buildSvix();
   const rows: (StepResult & { case: string; system: string })[] = [];
+  let ceilings: Record<string, unknown> | undefined;
   for (const [index, { scenario, loads, warmUp }] of peerCases.entries()) {
     const systems = index % 2 === 0 ? (['webhooks', 'svix'] as const) : (['svix', 'webhooks'] as const);
     for (const system of systems) {
@@ -653,6 +654,11 @@ async function peerComparison(): Promise<Record<string, unknown>> {
                 ] as const,
             );
       try {
+        if (!ceilings && 'client' in stack) {
+          // Once, on our first stack: what this Temporal does with bare workflows, the floor of a batch.
+          ceilings = { temporal: await temporalCeiling(stack, CONCURRENCY, 10_000) };
+          console.log(`ceilings: ${JSON.stringify(ceilings)}`);
+        }
         const partners = await createEndpoints();
         if (warmUp !== false) await runStep(stack, scenario, partners, loads[0]!); // warm-up, not reported
         for (const rate of loads) {
@@ -685,7 +691,7 @@ async function peerComparison(): Promise<Record<string, unknown>> {
       ].join(' '),
     );
   }
-  return { svixCommit: SVIX_COMMIT, svixSettings: SVIX_SETTINGS, cases: peerCases.map(({ scenario, loads }) => ({ ...scenario, loads })), rows };
+  return { svixCommit: SVIX_COMMIT, svixSettings: SVIX_SETTINGS, ceilings, cases: peerCases.map(({ scenario, loads }) => ({ ...scenario, loads })), rows };
 }
 
 /**

@@ -113,7 +113,10 @@ export class TemporalCluster {
     try {
       await cluster.startPostgres();
       cluster.applySchema();
-      await cluster.startServices();
+      // The namespace and its search attributes are set up with history and the frontend only:
+      // each service caches the search attributes for a minute from its first use, and the worker
+      // service's system workflows (through matching) would be that first use.
+      await cluster.startServices(['history', 'frontend']);
       await cluster.waitForFrontend();
       const connection = await Connection.connect(cluster.connectionOptions());
       try {
@@ -122,6 +125,7 @@ export class TemporalCluster {
       } finally {
         await connection.close();
       }
+      await cluster.startServices(['matching', 'worker']);
       if (options.ports.ui) await cluster.startUi();
       return cluster;
     } catch (err) {
@@ -274,17 +278,16 @@ export class TemporalCluster {
   }
 
   /**
-   * All four services. On a new database, history goes first and the others wait until it has
+   * Some of the services. On a new database, history goes first and the others wait until it has
    * written the cluster's metadata: started together, they race to insert it, and the losers exit
    * with a duplicate-key error (Compose restarts them; here nothing would).
    */
-  private async startServices(): Promise<void> {
-    const [first, ...others] = ['history', 'frontend', 'matching', 'worker'] as const;
-    if (!this.clusterMetadataSaved()) {
-      this.startService(first);
-      await waitUntil('the cluster metadata', 60_000, () => this.clusterMetadataSaved());
-    } else this.startService(first);
-    for (const service of others) this.startService(service);
+  private async startServices(services: TemporalService[]): Promise<void> {
+    if (services.includes('history')) {
+      this.startService('history');
+      if (!this.clusterMetadataSaved()) await waitUntil('the cluster metadata', 60_000, () => this.clusterMetadataSaved());
+    }
+    for (const service of services) if (service !== 'history') this.startService(service);
   }
 
   /** The whole `temporal` database as `pg_dump` prints it (binary columns in hex): what is at rest. */

@@ -115,6 +115,17 @@ describe('the production stack (docker-compose.yml)', () => {
     expect(services.api!.depends_on?.setup?.condition).toBe('service_completed_successfully');
     expect(services['temporal-history']!.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
   });
+
+  it('starts matching and the worker service after the search attributes are registered, as npm run cluster does', () => {
+    // Each Temporal service caches the search attributes for a minute from its first use.
+    for (const name of ['temporal-matching', 'temporal-worker']) {
+      expect(services[name]!.depends_on?.setup?.condition, name).toBe('service_completed_successfully');
+      expect(services[name]!.depends_on?.['temporal-schema']?.condition, name).toBe('service_completed_successfully');
+    }
+    for (const name of ['temporal-history', 'temporal-frontend']) expect(services[name]!.depends_on?.setup, name).toBeUndefined();
+    const dynamicConfig = readFileSync(new URL('../../cluster/temporal/dynamicconfig.yaml', import.meta.url), 'utf8');
+    expect(dynamicConfig).not.toMatch(/^system\.forceSearchAttributesCacheRefreshOnRead:/m);
+  });
 });
 
 describe('parity between docker-compose.yml and npm run cluster', () => {
