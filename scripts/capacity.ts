@@ -60,10 +60,10 @@ function stepsOf(source: string): (Measured & { scenario: string; group: string 
   const wanted = only?.split(',');
   const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const found: { scenario: string; label: string; group: string; step: StepRecord; subscriptions?: number }[] = [];
-  const revision = report.revision as { rows?: (StepRecord & { scenario: string; variant: string; load: string; run: number })[] } | undefined;
-  for (const row of revision?.rows ?? []) {
-    if (row.variant === 'working tree') found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, group: `${file} stack ${row.run}`, step: row });
-  }
+  // An A/B of revisions (`--against`): the working tree's side; of settings (`--compare-env`): the defaults' side.
+  type ComparedRow = StepRecord & { scenario: string; variant: string; load: string; run: number };
+  const compared = [...((report.revision as { rows?: ComparedRow[] } | undefined)?.rows?.filter((row) => row.variant === 'working tree') ?? []), ...((report.env as { rows?: ComparedRow[] } | undefined)?.rows?.filter((row) => row.variant === 'defaults') ?? [])];
+  for (const row of compared) found.push({ scenario: row.scenario, label: `${row.scenario} ${row.load} (stack ${row.run})`, group: `${file} stack ${row.run}`, step: row });
   // A peer comparison (--peer=svix): our side of each case whose endpoints do not fail.
   const peer = report.peer as { cases: { name: string; subscriptions: number; failRatio?: number }[]; rows: (StepRecord & { case: string; system: string })[] } | undefined;
   for (const [i, row] of (peer?.rows ?? []).entries()) {
