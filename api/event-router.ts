@@ -1,3 +1,4 @@
+import { RefreshingSnapshot, type Previous } from './refreshing-snapshot';
 import type { RouteChanges, SubscriptionSummary } from './subscription-store';
 
 export interface Route {
@@ -49,25 +50,25 @@ type RoutingTable = Map<string, Map<string, Route>>;
  * and the visibility lag.
  */
 export class EventRouter {
-  private table: RoutingTable = new Map();
+  private readonly table: RefreshingSnapshot<RoutingTable>;
   private readonly localChanges = new Map<string, Map<string, LocalChange>>();
-  private firstReading: Promise<void> | undefined;
-  /** When the last successful reading began, and the last successful full one. */
-  private readAt = -Infinity;
+  /** When the last successful full reading began. */
   private fullReadAt = -Infinity;
-  private reading = false;
 
   constructor(
     private readonly source: RouteSource,
     private readonly now: () => number = Date.now,
-    private readonly onRefreshError: (err: unknown) => void = () => {},
-  ) {}
+    onRefreshError: (err: unknown) => void = () => {},
+  ) {
+    this.table = new RefreshingSnapshot((previous) => this.read(previous), ROUTES_REFRESH_MS, now, onRefreshError);
+  }
 
   /** The subscriptions of `partnerId` that want `type`. */
   async subscriptionsFor(partnerId: string, type: string): Promise<string[]> {
-    await this.current();
-    const routes = this.withLocalChanges(partnerId, [...(this.table.get(partnerId)?.values() ?? [])]);
-    return routes.filter((route) => route.eventTypes.has(type)).map((route) => route.subscriptionId);
+    const listed = (await this.table.get()).get(partnerId)?.values() ?? [];
+    const found: string[] = [];
+    for (const route of this.withLocalChanges(partnerId, listed)) if (route.eventTypes.has(type)) found.push(route.subscriptionId);
+    return found;
   }
 
   /** Records a subscription created or changed through this process. */
@@ -83,54 +84,38 @@ export class EventRouter {
     this.noteChange(partnerId, subscriptionId, null);
   }
 
-  /** Waits for the first reading only; later ones run behind the requests that start them. */
-  private async current(): Promise<void> {
-    if (!this.firstReading) {
-      this.firstReading = this.readAll().catch((err: unknown) => {
-        this.firstReading = undefined; // the next request tries again
-        throw err;
-      });
+  /** A reading: all of them the first time and every ROUTES_FULL_REFRESH_MS, else what changed since `previous`. */
+  private async read(previous: Previous<RoutingTable> | undefined): Promise<RoutingTable> {
+    const startedAt = this.now();
+    if (!previous || startedAt - this.fullReadAt > ROUTES_FULL_REFRESH_MS) {
+      const table: RoutingTable = new Map();
+      for (const subscription of await this.source.listAll()) put(table, subscription);
+      this.fullReadAt = startedAt;
+      return table;
     }
-    await this.firstReading;
-    const now = this.now();
-    if (this.reading || now - this.readAt <= ROUTES_REFRESH_MS) return;
-    this.reading = true;
-    const reading = now - this.fullReadAt > ROUTES_FULL_REFRESH_MS ? this.readAll() : this.readChanges();
-    reading.catch(this.onRefreshError).finally(() => (this.reading = false));
-  }
-
-  private async readAll(): Promise<void> {
-    const startedAt = this.now();
-    const table: RoutingTable = new Map();
-    for (const subscription of await this.source.listAll()) put(table, subscription);
-    this.table = table;
-    this.readAt = this.fullReadAt = startedAt;
-  }
-
-  private async readChanges(): Promise<void> {
-    const startedAt = this.now();
     let changes: RouteChanges;
     try {
-      changes = await this.source.listChangedSince(new Date(this.readAt - CHANGES_LOOKBACK_MS));
+      changes = await this.source.listChangedSince(new Date(previous.loadedAt - CHANGES_LOOKBACK_MS));
     } catch (err) {
       // Reading changes may fail where reading all works (the change mark not registered as a
       // search attribute): the next reading is a full one, so the table still follows.
       this.fullReadAt = -Infinity;
       throw err;
     }
-    for (const subscription of changes.ended) this.table.get(subscription.partnerId)?.delete(subscription.id);
+    const table = previous.value;
+    for (const subscription of changes.ended) table.get(subscription.partnerId)?.delete(subscription.id);
     for (const subscription of changes.changed) {
-      this.table.get(subscription.partnerId)?.delete(subscription.id);
-      put(this.table, subscription);
+      table.get(subscription.partnerId)?.delete(subscription.id);
+      put(table, subscription);
     }
-    this.readAt = startedAt;
+    return table;
   }
 
-  private withLocalChanges(partnerId: string, listed: Route[]): Route[] {
+  private withLocalChanges(partnerId: string, listed: Iterable<Route>): Iterable<Route> {
     const changes = this.localChanges.get(partnerId);
     if (!changes) return listed;
     const now = this.now();
-    const merged = new Map(listed.map((route) => [route.subscriptionId, route]));
+    const merged = new Map([...listed].map((route) => [route.subscriptionId, route]));
     for (const [id, change] of changes) {
       if (now - change.at > LOCAL_CHANGE_TRUST_MS) {
         changes.delete(id);
@@ -140,7 +125,7 @@ export class EventRouter {
       else merged.delete(id);
     }
     if (changes.size === 0) this.localChanges.delete(partnerId);
-    return [...merged.values()];
+    return merged.values();
   }
 
   private noteChange(partnerId: string, subscriptionId: string, route: Route | null): void {

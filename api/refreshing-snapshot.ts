@@ -1,8 +1,15 @@
+/** What a reload is given: the value it replaces and when the load that made it began. */
+export interface Previous<T> {
+  value: T;
+  loadedAt: number;
+}
+
 /**
  * A snapshot of something listed from Temporal's visibility store (the routing table, the event
  * catalog), loaded once, then reloaded in the background at most every `refreshMs`: after the
  * first request, the hot path never waits on visibility, and the cost is one listing per
- * interval however many requests read it. A failed reload keeps the previous snapshot.
+ * interval however many requests read it. A reload is given the previous value, so it may read
+ * only what changed since; a failed reload keeps the previous snapshot.
  */
 export class RefreshingSnapshot<T> {
   private value: T | undefined;
@@ -11,7 +18,7 @@ export class RefreshingSnapshot<T> {
   private refreshing = false;
 
   constructor(
-    private readonly load: () => Promise<T>,
+    private readonly load: (previous: Previous<T> | undefined) => Promise<T>,
     private readonly refreshMs: number,
     private readonly now: () => number = Date.now,
     private readonly onRefreshError: (err: unknown) => void = () => {},
@@ -37,7 +44,7 @@ export class RefreshingSnapshot<T> {
 
   private async reload(): Promise<void> {
     const startedAt = this.now();
-    this.value = await this.load();
+    this.value = await this.load(this.value === undefined ? undefined : { value: this.value, loadedAt: this.loadedAt });
     this.loadedAt = startedAt;
   }
 }
