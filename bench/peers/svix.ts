@@ -5,7 +5,7 @@
  * that `stop()` removes. Its settings are its documented defaults (config.default.toml at the
  * pinned commit) except where a benchmark on one machine needs otherwise; each is said below.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,8 +42,15 @@ export interface SvixStack {
   stop(): Promise<void>;
 }
 
-/** Builds svix-server if needed (build-svix.sh; about 10 minutes the first time) and returns its path. */
+/**
+ * Builds svix-server if needed (build-svix.sh; about 20 minutes the first time) and returns its
+ * path. Installs Debian's Redis first where it is missing (as root), or stops saying how.
+ */
 export function buildSvix(): string {
+  if (spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli'], { stdio: 'ignore' }).status !== 0) {
+    const installed = spawnSync('bash', [join(root, 'scripts/apt-install.sh'), 'redis-server', "the Svix peer's queue"], { stdio: 'inherit' });
+    if (installed.status !== 0) throw new Error('--peer=svix needs Redis: apt-get install redis-server');
+  }
   return execFileSync('bash', [join(root, 'bench/peers/build-svix.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
