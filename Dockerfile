@@ -7,9 +7,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY domain ./domain
+COPY platform ./platform
 COPY codec ./codec
 COPY workflows ./workflows
 COPY activities ./activities
+COPY stores ./stores
 COPY worker ./worker
 COPY scripts ./scripts
 RUN npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
@@ -22,10 +24,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY domain ./domain
+COPY platform ./platform
 COPY codec ./codec
 COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
+COPY stores ./stores
 COPY worker ./worker
 COPY scripts ./scripts
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js

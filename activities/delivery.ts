@@ -226,3 +226,5 @@ async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown })
   }
   return Buffer.concat(chunks).subarray(0, BODY_SNIPPET_BYTES).toString('utf8');
 }
+
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
-import type { Config } from '../domain/config';
-import { guardedLookup, type Resolver } from '../domain/endpoint-policy';
+import type { Config } from '../platform/config';
+import { guardedLookup, type Resolver } from '../platform/endpoint-resolver';
 
 /** Timeouts of one attempt, each a failed attempt when it runs out (docs/delivery.md). */
 export interface AttemptTimeouts {

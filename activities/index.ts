@@ -1,5 +1,5 @@
-import type { Config } from '../domain/config';
-import type { Resolver } from '../domain/endpoint-policy';
+import type { Config } from '../platform/config';
+import type { Resolver } from '../platform/endpoint-resolver';
 import { createDeliveryActivities, type AttemptRecorder } from './delivery';
 import { createRecoveryActivities } from './recovery';
 import { DeliveryAgent, DEFAULT_TIMEOUTS, type AttemptTimeouts } from './http-agent';
@@ -19,5 +19,5 @@ export function createActivities(config: Config, { timeouts = DEFAULT_TIMEOUTS, 
   };
 }
 
-export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
-export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;
+export type { DeliveryActivities } from './delivery';
+export type { RecoveryActivities } from './recovery';

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { BatchStore } from '../api/batch-store';
-import { ProblemError } from '../api/problem';
-import type { Config } from '../domain/config';
+import { BatchStore } from '../stores/batch-store';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors';
+import type { Config } from '../platform/config';
 import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
 
 /**
@@ -53,8 +53,8 @@ export function createRecoveryActivities(config: Config) {
       await store().redeliver(batchId);
       return true;
     } catch (err) {
-      if (err instanceof ProblemError && (err.status === 409 || err.status === 404)) return false;
-      if (err instanceof ProblemError) throw ApplicationFailure.nonRetryable(err.detail, 'RedeliveryRefused');
+      if (err instanceof ConflictError || err instanceof NotFoundError) return false;
+      if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'RedeliveryRefused');
       throw err;
     }
   }
@@ -82,3 +82,4 @@ export function createRecoveryActivities(config: Config) {
   return { findFailedBatches, redeliverFailedBatch, countEnded };
 }
 
+export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;

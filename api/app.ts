@@ -4,19 +4,20 @@ import type { Client } from '@temporalio/client';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { ApiToken, Config } from '../domain/config';
-import type { Resolver } from '../domain/endpoint-policy';
+import type { ApiToken, Config } from '../platform/config';
+import type { Resolver } from '../platform/endpoint-resolver';
 import { createSubscriptionSchema, patchSubscriptionSchema } from '../domain/schema';
 import { bearerAuth, type AuthVariables } from './auth';
-import { BatchStore } from './batch-store';
+import { BatchStore } from '../stores/batch-store';
 import { EventCatalog } from './event-catalog';
 import { EventRouter } from './event-router';
-import { EventTypeStore } from './event-type-store';
-import { ApiMetrics, logJson } from './observability';
+import { EventTypeStore } from '../stores/event-type-store';
+import { logJson } from '../platform/log';
+import { ApiMetrics } from './observability';
 import { openApiDocument } from './openapi';
 import { createPortal } from './portal/routes';
 import { PortalKeys } from './portal/session';
-import { ProblemError, tooLarge, unavailable } from './problem';
+import { problemOf, ProblemError, tooLarge, unavailable } from '../platform/problem';
 import { RefusalLog } from './refusal-log';
 import { batchRoutes, type BatchService } from './routes/batches';
 import { eventTypeRoutes } from './routes/event-types';
@@ -28,9 +29,9 @@ import { subscriptionRoutes } from './routes/subscriptions';
 import { EventIngest, type EventIngestService } from './services/event-ingest';
 import { EventTypes, type EventTypeService } from './services/event-types';
 import { Subscriptions, type SubscriptionService } from './services/subscriptions';
-import { RecoveryStore } from './recovery-store';
-import { SubscriptionStore } from './subscription-store';
-import { isUnavailableError } from './temporal-errors';
+import { RecoveryStore } from '../stores/recovery-store';
+import { SubscriptionStore } from '../stores/subscription-store';
+import { isUnavailableError } from '../stores/temporal-errors';
 
 /** The API's version, as the OpenAPI document gives it: the package's. */
 const API_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -176,7 +177,8 @@ function limitRequestBodies(): MiddlewareHandler {
 }
 
 function toProblem(err: unknown): ProblemError {
-  if (err instanceof ProblemError) return err;
+  const known = problemOf(err);
+  if (known) return known;
   if (err instanceof HTTPException) return new ProblemError(err.status, 'HTTP Error', err.message);
   if (isUnavailableError(err)) {
     return unavailable('Temporal did not confirm in time; nothing of this request is acknowledged: retry it with the same event ids', 1);

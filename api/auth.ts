@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { ApiRole, ApiToken } from '../domain/config';
-import { ProblemError, unauthorized } from './problem';
+import type { ApiRole, ApiToken } from '../platform/config';
+import { ProblemError, unauthorized } from '../platform/problem';
 
 export type AuthVariables = { role: ApiRole };
 

@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { FieldError } from './problem';
+import type { FieldError } from '../platform/problem';
 import { RefreshingSnapshot } from './refreshing-snapshot';
 import type { EventTypeDefinition } from '../workflows/event-type';
 

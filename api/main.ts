@@ -1,9 +1,9 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { exitOnStartError, loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../platform/config';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { createApp } from './app';
-import { logJson } from './observability';
+import { logJson } from '../platform/log';
 
 /**
  * The API process: refuses to start without API_TOKEN. On SIGINT/SIGTERM it turns /readyz to

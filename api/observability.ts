@@ -71,10 +71,3 @@ export class ApiMetrics {
     };
   }
 }
-
-/** One JSON object per line. */
-export function logJson(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
-  if (level === 'error') process.stderr.write(`${line}\n`);
-  else process.stdout.write(`${line}\n`);
-}

@@ -17,10 +17,10 @@ import {
 import type { EventTypeDefinition } from '../workflows/event-type';
 import type { SubscriptionView } from '../workflows/messages';
 import type { RecoveryProgress } from '../workflows/recovery';
-import type { BatchDetail, BatchPage, BatchSummary } from './batch-store';
+import type { BatchDetail, BatchPage, BatchSummary } from '../stores/batch-store';
 import type { AcceptedEvent } from './services/event-ingest';
 import type { CreatedSubscription, RotatedSecret } from './services/subscriptions';
-import type { SubscriptionSummary } from './subscription-store';
+import type { SubscriptionSummary } from '../stores/subscription-store';
 
 /**
  * The API's OpenAPI 3.1 document, served at /openapi.json. Request bodies, path and query

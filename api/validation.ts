@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { validator } from 'hono/validator';
 import { z } from 'zod';
-import { badRequest, validationProblem } from './problem';
+import { badRequest, validationProblem } from '../platform/problem';
 
 /**
  * Reads a JSON body and validates it, or throws the 400 problem that says which fields are wrong.

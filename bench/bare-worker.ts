@@ -1,7 +1,7 @@
 /** Runs bench/bare-workflows.ts on its own task queue, as a separate process (TEMPORAL_* connection variables, TASK_QUEUE). */
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
-import { temporalConnection } from '../domain/temporal-connection';
+import { temporalConnection } from '../platform/temporal-connection';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const temporal = temporalConnection(process.env);

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { badRequest, ProblemError, tooLarge, unauthorized } from '../api/problem';
+import { badRequest, ProblemError, tooLarge, unauthorized } from '../platform/problem';
 import type { EncryptionCodec } from './payload-codec';
 
 /**

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { isIP } from 'node:net';
-import { exitOnStartError, loadConfig, ConfigError } from '../domain/config';
-import { logJson } from '../api/observability';
+import { exitOnStartError, loadConfig, ConfigError } from '../platform/config';
+import { logJson } from '../platform/log';
 import { createCodecApp } from './app';
 import { EncryptionCodec } from './payload-codec';
 

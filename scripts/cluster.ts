@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigOrExit, type Config } from '../domain/config';
+import { loadConfigOrExit, type Config } from '../platform/config';
 import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../domain/config';
+import { loadConfigOrExit, type Config } from '../platform/config';
 import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 

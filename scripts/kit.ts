@@ -16,7 +16,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 // --- Ports -----------------------------------------------------------------------------------
 
-export { freePort } from '../domain/ports';
+export { freePort } from '../platform/ports';
 
 /** Whether something listens on `host`:`port` already (only "address in use" counts). */
 export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -5,7 +5,7 @@
  * Usage: TEMPORAL_ADDRESS=host:7233 TEMPORAL_NAMESPACE=default node --import tsx scripts/register-search-attributes.ts
  */
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { exitOnStartError, loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../platform/config';
 import { setUpNamespace } from './temporal-setup';
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PayloadKeyError } from '../codec/payload-codec';
-import { exitOnStartError, loadConfig } from '../domain/config';
+import { exitOnStartError, loadConfig } from '../platform/config';
 import { workflowsPath } from '../worker/worker';
 
 function usage(): never {

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newKeyEntry } from '../codec/key-ring';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import { cmdlineOf, portInUse, sleep, spawnEntry } from './kit';
 import { readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
 

@@ -1,6 +1,6 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { exitOnStartError, loadConfig } from '../domain/config';
-import { freePort } from '../domain/ports';
+import { exitOnStartError, loadConfig } from '../platform/config';
+import { freePort } from '../platform/ports';
 import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
 

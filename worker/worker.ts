@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import type { AttemptRecorder } from '../activities/delivery';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

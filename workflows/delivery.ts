@@ -3,8 +3,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, getExte
 import { subscriptionWorkflowId } from './ids';
 import { endpointSignal, releaseSignal, type EndpointReport } from './messages';
 import { MAX_ATTEMPTS, type RetryAfterLedger } from '../domain/schedule';
-import type { DeliveryActivities } from '../activities';
-import type { DeliverBatchInput, DeliverBatchResult } from '../activities/delivery';
+import type { DeliverBatchInput, DeliverBatchResult, DeliveryActivities } from '../activities/delivery';
 
 export interface DeliveryWorkflowInput {
   batchId: string;

@@ -1,5 +1,5 @@
 import { defineQuery, proxyActivities, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
-import type { RecoveryActivities } from '../activities';
+import type { RecoveryActivities } from '../activities/recovery';
 
 /**
  * Bulk recovery (#17): redelivers every failed batch of one subscription cut in a time range,

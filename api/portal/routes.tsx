@@ -11,7 +11,8 @@ import type { z } from 'zod';
 import { batchIdSchema, subscriptionIdSchema } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { EventCatalog } from '../event-catalog';
-import { ProblemError } from '../problem';
+import { NotFoundError } from '../../domain/errors';
+import { problemOf, ProblemError } from '../../platform/problem';
 import type { BatchService } from '../routes/batches';
 import type { SubscriptionSchemas } from '../routes/subscriptions';
 import type { EventIngestService } from '../services/event-ingest';
@@ -219,7 +220,7 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
   });
 
   portal.onError((err, c) => {
-    const problem = err instanceof ProblemError ? err : undefined;
+    const problem = problemOf(err);
     const status = problem && problem.status < 500 ? problem.status : 500;
     const message = problem && status < 500 ? problem.detail : 'Something went wrong on our side. Try again in a moment.';
     if (status === 500) console.error('portal: request failed', c.req.method, c.req.path, err);
@@ -256,7 +257,7 @@ export function createPortal(deps: PortalDeps): Hono<Env> {
       ...(nextCursor ? { older: pageLink(nextCursor, [...newerChain, cursor ?? '-']) } : {}),
     };
     const recovery = await subscriptions.recovery(subscription.partnerId, subscription.id).catch((err: unknown) => {
-      if (err instanceof ProblemError && err.status === 404) return undefined;
+      if (err instanceof NotFoundError) return undefined;
       throw err;
     });
     const body = (
@@ -348,7 +349,8 @@ async function asFieldErrors<T extends SubscriptionView>(save: () => Promise<T>)
   try {
     return { view: await save() };
   } catch (err) {
-    const urlError = err instanceof ProblemError && err.status === 400 ? err.errors?.find((e) => e.path === 'body.url') : undefined;
+    const problem = problemOf(err);
+    const urlError = problem?.status === 400 ? problem.errors?.find((e) => e.path === 'body.url') : undefined;
     if (urlError) return { errors: { url: humanize('url', urlError.message) } };
     throw err;
   }

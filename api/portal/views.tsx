@@ -5,8 +5,8 @@
  * errors next to the field that caused them.
  */
 import type { Child } from 'hono/jsx';
-import type { BatchDetail } from '../batch-store';
-import type { SubscriptionSummary } from '../subscription-store';
+import type { BatchDetail } from '../../stores/batch-store';
+import type { SubscriptionSummary } from '../../stores/subscription-store';
 import type { EventTypeDefinition } from '../../workflows/event-type';
 import type { SubscriptionView } from '../../workflows/messages';
 import type { RecoveryProgress } from '../../workflows/recovery';

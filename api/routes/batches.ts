@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { batchIdSchema } from '../../domain/schema';
 import { requireAdmin, type AuthVariables } from '../auth';
-import type { BatchStore } from '../batch-store';
+import type { BatchStore } from '../../stores/batch-store';
 import { pathParams } from '../validation';
 
 /** What the batch routes and Depo need from batches; tests give the routes an in-memory one. */

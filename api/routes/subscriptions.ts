@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { batchPageQuerySchema, partnerIdSchema, recoverySchema, subscriptionIdSchema, type SubscriptionConfigPatch } from '../../domain/schema';
 import { requireAdmin, type AuthVariables } from '../auth';
 import type { SubscriptionService } from '../services/subscriptions';
-import type { CreateSubscriptionInput } from '../subscription-store';
+import type { CreateSubscriptionInput } from '../../stores/subscription-store';
 import { parseJsonBody, parseParam, pathParams } from '../validation';
 
 export interface SubscriptionSchemas {

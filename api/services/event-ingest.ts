@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import { MAX_EVENT_BYTES, MAX_SIGNAL_BYTES, type EventInput, type WebhookEvent } from '../../domain/schema';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { eventsSignal } from '../../workflows/messages';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
 import type { ApiMetrics } from '../observability';
-import { badRequest, notFound, tooLarge, unavailable } from '../problem';
+import { badRequest, notFound, tooLarge, unavailable } from '../../platform/problem';
 import { AdmissionControl, type LoopDelay } from '../admission';
 import { SignalCommitter } from '../signal-committer';
-import { isGoneError } from '../temporal-errors';
+import { isGoneError } from '../../stores/temporal-errors';
 
 /** How long an event request waits for Temporal to record its signal before answering 503. */
 const SIGNAL_DEADLINE_MS = 5_000;

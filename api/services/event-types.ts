@@ -1,8 +1,8 @@
 import type { CreateEventTypeInput, EventTypePatchInput } from '../../domain/schema';
 import type { EventTypeDefinition } from '../../workflows/event-type';
 import { dataProblems, schemaProblem, type EventCatalog } from '../event-catalog';
-import type { EventTypeStore } from '../event-type-store';
-import { badRequest } from '../problem';
+import type { EventTypeStore } from '../../stores/event-type-store';
+import { badRequest } from '../../platform/problem';
 
 /** What the routes need from the event-type catalog; tests give the routes an in-memory one. */
 export interface EventTypeService {

@@ -1,15 +1,16 @@
-import type { Config } from '../../domain/config';
-import { resolvedEndpointProblem, type Resolver } from '../../domain/endpoint-policy';
+import type { Config } from '../../platform/config';
+import { NotFoundError } from '../../domain/errors';
+import { resolvedEndpointProblem, type Resolver } from '../../platform/endpoint-resolver';
 import type { SubscriptionConfigPatch } from '../../domain/schema';
 import { subscriptionSecret, type SigningState } from '../../domain/signing';
 import type { SubscriptionView } from '../../workflows/messages';
-import type { BatchPage, BatchPageOptions, BatchStore } from '../batch-store';
-import type { RecoveryStore } from '../recovery-store';
+import type { BatchPage, BatchPageOptions, BatchStore } from '../../stores/batch-store';
+import type { RecoveryStore } from '../../stores/recovery-store';
 import type { RecoveryProgress } from '../../workflows/recovery';
 import type { EventCatalog } from '../event-catalog';
 import type { EventRouter } from '../event-router';
-import { badRequest, conflict, ProblemError } from '../problem';
-import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../subscription-store';
+import { badRequest, conflict } from '../../platform/problem';
+import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../../stores/subscription-store';
 
 /** What the routes and Depo need from subscriptions; tests give the routes an in-memory one. */
 /** A subscription just created: the only answer that carries its signing secret, besides a rotation's. */
@@ -44,12 +45,12 @@ export interface SubscriptionService {
   recover(partnerId: string, id: string, range: { since: string; until?: string }): Promise<RecoveryProgress>;
   /** The latest recovery's progress; 404 if there never was one. */
   recovery(partnerId: string, id: string): Promise<RecoveryProgress>;
-  /** One page of its batches (api/batch-store.ts). A deleted subscription's batches stay listable while it has any. */
+  /** One page of its batches (stores/batch-store.ts). A deleted subscription's batches stay listable while it has any. */
   listBatches(partnerId: string, id: string, options?: BatchPageOptions): Promise<BatchPage>;
 }
 
 /**
- * Subscriptions on Temporal (api/subscription-store.ts), with what must happen around every save
+ * Subscriptions on Temporal (stores/subscription-store.ts), with what must happen around every save
  * wherever it comes from (the API or Depo): the endpoint policy before, the routing table after.
  */
 export class Subscriptions implements SubscriptionService {
@@ -124,7 +125,7 @@ export class Subscriptions implements SubscriptionService {
 
   async listBatches(partnerId: string, id: string, options: BatchPageOptions = {}): Promise<BatchPage> {
     await this.store.get(partnerId, id).catch(async (err: unknown) => {
-      if (!(err instanceof ProblemError && err.status === 404)) throw err;
+      if (!(err instanceof NotFoundError)) throw err;
       if ((await this.batches.page(partnerId, id, { limit: 1 })).batches.length === 0) throw err;
     });
     return this.batches.page(partnerId, id, options);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFingerprint } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { waitForHealthy } from '../../scripts/kit';
-import { temporalConnection } from '../../domain/temporal-connection';
+import { temporalConnection } from '../../platform/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { Receiver } from '../support/receiver';
 import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../support/processes';

@@ -10,7 +10,7 @@ import { createCodecApp } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { EncryptionCodec } from '../../codec/payload-codec';
 import { waitForHealthy } from '../../scripts/kit';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { launchChromium, screenshotPath } from '../support/browser';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import type { deliveryWorkflow, DeliveryWorkflowInput } from '../../workflows/delivery';
 import { batchWorkflowId } from '../../workflows/ids';

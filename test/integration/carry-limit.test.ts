@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { eventsSignal } from '../../workflows/messages';
 import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';

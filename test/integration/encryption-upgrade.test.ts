@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyEntry } from '../../codec/key-ring';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
 import { createTestWorker, testConfig } from '../support/harness';

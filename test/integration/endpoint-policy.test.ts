@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Resolver } from '../../domain/endpoint-policy';
+import type { Resolver } from '../../platform/endpoint-resolver';
 import { apiFor } from '../support/api';
 import { createApp } from '../../api/app';
 import { createTestWorker, testConfig } from '../support/harness';

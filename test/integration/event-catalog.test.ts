@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventTypeStore } from '../../api/event-type-store';
+import { EventTypeStore } from '../../stores/event-type-store';
 import { apiFor } from '../support/api';
 import { useServerSuite, type ServerSuite } from '../support/suite';
 import { eventually } from '../support/temporal';

@@ -3,7 +3,7 @@ import type { Worker } from '@temporalio/worker';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { createTestWorker, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES } from '../../domain/schema';
 import { stateQuery } from '../../workflows/messages';

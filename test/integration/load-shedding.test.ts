@@ -7,7 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { freePort, sleep } from '../../scripts/kit';
 import { startDevServerProcess } from '../../scripts/temporal-dev-server';

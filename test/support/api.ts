@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 

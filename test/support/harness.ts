@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { loadConfig, type Config } from '../../domain/config';
+import { loadConfig, type Config } from '../../platform/config';
 import type { SubscriptionConfig, WebhookEvent } from '../../domain/schema';
 import { createActivities, type ActivityOptions } from '../../activities';
 import { subscriptionWorkflowId } from '../../workflows/ids';

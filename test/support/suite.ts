@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../platform/config';
 import { apiFor } from './api';
 import { createTestWorker, testConfig } from './harness';
 import { Receiver } from './receiver';

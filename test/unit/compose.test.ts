@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { environmentNames } from '../../domain/config';
+import { environmentNames } from '../../platform/config';
 import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/temporal-cluster';
 import { temporalCliPath } from '../support/temporal';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endpointProblem, guardedLookup, type Resolver } from '../../domain/endpoint-policy';
+import { endpointProblem } from '../../domain/endpoint-policy';
+import { guardedLookup, type Resolver } from '../../platform/endpoint-resolver';
 
 const strict = { allowHttp: false, allowPrivateNetworks: false };
 

@@ -5,7 +5,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeyRing, newKeyEntry, parseKeyRing } from '../../codec/key-ring';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../codec/payload-codec';
-import { loadConfig } from '../../domain/config';
+import { loadConfig } from '../../platform/config';
 
 const marker = 'marker-7f3a9c-personal-data';
 const plain = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRoutes, MAX_REQUEST_BYTES, type Services } from '../../api/app';
-import type { BatchDetail, BatchPageOptions, BatchSummary } from '../../api/batch-store';
+import type { BatchDetail, BatchPageOptions, BatchSummary } from '../../stores/batch-store';
 import { ApiMetrics } from '../../api/observability';
 import { PortalKeys } from '../../api/portal/session';
-import { notFound } from '../../api/problem';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors';
 import type { AcceptedEvent } from '../../api/services/event-ingest';
-import type { CreateSubscriptionInput } from '../../api/subscription-store';
+import type { CreateSubscriptionInput } from '../../stores/subscription-store';
 import type { EventInput, SubscriptionConfigPatch } from '../../domain/schema';
 import type { SubscriptionView } from '../../workflows/messages';
 
@@ -35,9 +35,10 @@ function fakeServices() {
     attempts: 26,
     payload: { batch_id: 'x', events: [] },
   };
+  const redelivered = new Set<string>();
   const find = (partnerId: string, id: string) => {
     const view = views.get(id);
-    if (!view || view.partnerId !== partnerId) throw notFound(`partner ${partnerId} has no subscription ${id}`);
+    if (!view || view.partnerId !== partnerId) throw new NotFoundError(`partner ${partnerId} has no subscription ${id}`);
     return view;
   };
   const services: Services = {
@@ -98,6 +99,7 @@ function fakeServices() {
       async listBatches(partnerId: string, id: string, options?: BatchPageOptions) {
         calls.push(`batches ${partnerId} ${id} ${options?.status ?? 'any'} ${options?.limit ?? '-'} ${options?.cursor ?? '-'}`);
         find(partnerId, id);
+        if (options?.cursor === 'foreign') throw new InvalidInputError('cursor: not the nextCursor of this listing', [{ path: 'cursor', message: 'not the nextCursor of this listing' }]);
         return { batches: [] as BatchSummary[], nextCursor: options?.cursor ? null : 'next-page' };
       },
     },
@@ -121,21 +123,21 @@ function fakeServices() {
       },
       async get(name: string) {
         calls.push(`get type ${name}`);
-        throw notFound(`there is no event type ${name}`);
+        throw new NotFoundError(`there is no event type ${name}`);
       },
       async update(name: string) {
-        throw notFound(`there is no event type ${name}`);
+        throw new NotFoundError(`there is no event type ${name}`);
       },
       async archive(name: string) {
         calls.push(`archive type ${name}`);
-        throw notFound(`there is no event type ${name}`);
+        throw new NotFoundError(`there is no event type ${name}`);
       },
     },
     catalog: { unknownTypes: 'allow', list: async () => [] },
     batches: {
       async get(batchId: string) {
         calls.push(`batch ${batchId}`);
-        if (batchId !== batch.batchId) throw notFound(`there is no batch ${batchId}`);
+        if (batchId !== batch.batchId) throw new NotFoundError(`there is no batch ${batchId}`);
         return batch;
       },
       async page() {
@@ -143,6 +145,8 @@ function fakeServices() {
       },
       async redeliver(batchId: string) {
         calls.push(`redeliver ${batchId}`);
+        if (redelivered.has(batchId)) throw new ConflictError(`batch ${batchId} is pending; only a failed batch can be redelivered`);
+        redelivered.add(batchId);
       },
     },
   };
@@ -268,13 +272,24 @@ describe('the API routes', () => {
     expect(calls).toEqual([]);
   });
 
-  it('reads and redelivers a batch; an unknown one is a 404 problem', async () => {
+  it('reads and redelivers a batch; an unknown one is a 404 problem, a second redelivery a 409', async () => {
     const { call, calls, batch } = setup();
     expect(await call('GET', `/v1/batches/${batch.batchId}`)).toMatchObject({ status: 200, json: { batchId: batch.batchId, attempts: 26 } });
     expect(await call('POST', `/v1/batches/${batch.batchId}/redeliver`)).toMatchObject({ status: 202, json: { batchId: batch.batchId, status: 'pending' } });
+    expect(await call('POST', `/v1/batches/${batch.batchId}/redeliver`)).toMatchObject({ status: 409, type: 'application/problem+json', json: { title: 'Conflict' } });
     const other = randomUUID();
-    expect(await call('GET', `/v1/batches/${other}`)).toMatchObject({ status: 404, type: 'application/problem+json' });
-    expect(calls).toEqual([`batch ${batch.batchId}`, `redeliver ${batch.batchId}`, `batch ${other}`]);
+    expect(await call('GET', `/v1/batches/${other}`)).toMatchObject({ status: 404, type: 'application/problem+json', json: { detail: `there is no batch ${other}` } });
+    expect(calls).toEqual([`batch ${batch.batchId}`, `redeliver ${batch.batchId}`, `redeliver ${batch.batchId}`, `batch ${other}`]);
+  });
+
+  it('answers a store\'s refusal of a cursor as a 400 problem naming the field', async () => {
+    const { call } = setup();
+    const id = (await call('POST', '/v1/partners/acme/subscriptions', { body: newSubscription })).json!.id as string;
+    expect(await call('GET', `/v1/partners/acme/subscriptions/${id}/batches?cursor=foreign`)).toMatchObject({
+      status: 400,
+      type: 'application/problem+json',
+      json: { errors: [{ path: 'cursor', message: 'not the nextCursor of this listing' }] },
+    });
   });
 
   it('creates an event type through the service and refuses a bad one before it', async () => {

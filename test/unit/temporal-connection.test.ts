@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../domain/config';
+import { ConfigError, loadConfig } from '../../platform/config';
 
 /**
  * How the processes reach Temporal: Temporal's environment variables and temporal.toml profiles,

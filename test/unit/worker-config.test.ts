@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, STICKY_QUEUE_TIMEOUT_MS_DEFAULT } from '../../domain/config';
+import { ConfigError, loadConfig, STICKY_QUEUE_TIMEOUT_MS_DEFAULT } from '../../platform/config';
 
 /** The worker's cache and sticky-queue settings (docs/configuration.md; chosen in docs/performance.md). */
 const base = { HOME: mkdtempSync(join(tmpdir(), 'webhooks-worker-config-')) };

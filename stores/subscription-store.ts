@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import { INITIAL_SIGNING, type SigningState } from '../domain/signing-state';
 import { WINDOW_MS_DEFAULT, type SubscriptionConfig, type SubscriptionConfigPatch } from '../domain/schema';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import { configureUpdate, deleteUpdate, rotateSecretUpdate, stateQuery, type SubscriptionMemo, type SubscriptionView } from '../workflows/messages';
 import { partnerIdKey, routesChangedAtKey, subscriptionIdKey } from '../workflows/search-attributes';
 import type { subscriptionWorkflow } from '../workflows/subscription';
-import { notFound } from './problem';
+import { NotFoundError } from '../domain/errors';
 import { isGoneError } from './temporal-errors';
 
 export interface CreateSubscriptionInput {
@@ -143,6 +143,6 @@ export class SubscriptionStore {
   }
 
   private missing(partnerId: string, id: string) {
-    return notFound(`partner ${partnerId} has no subscription ${id}`);
+    return new NotFoundError(`partner ${partnerId} has no subscription ${id}`);
   }
 }

@@ -1,14 +1,14 @@
 import type { z } from 'zod';
+import { ConflictError, InvalidInputError, NotFoundError, type FieldError } from '../domain/errors';
+
+export type { FieldError };
 
 /**
  * RFC 9457 problem details. Every error the API answers is one of these, as
  * `application/problem+json`; the root `onError` in app.ts is the only place that renders them.
+ * Below the routes, stores and services throw domain errors (domain/errors.ts); `problemOf` gives
+ * each its status here.
  */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
@@ -46,4 +46,13 @@ export function validationProblem(error: z.ZodError, where = 'body'): ProblemErr
     message: issue.message,
   }));
   return badRequest(`invalid request ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}
+
+/** The problem an error answers with, if it is one the API knows: a ProblemError or a domain error. */
+export function problemOf(err: unknown): ProblemError | undefined {
+  if (err instanceof ProblemError) return err;
+  if (err instanceof NotFoundError) return notFound(err.message);
+  if (err instanceof ConflictError) return conflict(err.message);
+  if (err instanceof InvalidInputError) return badRequest(err.message, err.errors.length > 0 ? err.errors : undefined);
+  return undefined;
 }

@@ -3,13 +3,13 @@ import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { decodePayload } from '../codec/payload-codec';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import type { BatchStatus } from '../domain/schema';
 import type { BatchMemo, DeliveryWorkflowInput, DeliveryWorkflowResult } from '../workflows/delivery';
 import type { deliveryWorkflow } from '../workflows/delivery';
 import { batchWorkflowId } from '../workflows/ids';
 import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
-import { badRequest, conflict, notFound } from './problem';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors';
 import { isGoneError } from './temporal-errors';
 
 export interface BatchSummary {
@@ -62,14 +62,14 @@ export class BatchStore {
     const handle = this.client.workflow.getHandle(batchWorkflowId(batchId));
     const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]).catch(
       (err: unknown) => {
-        throw isGoneError(err) ? notFound(`there is no batch ${batchId}`) : err;
+        throw isGoneError(err) ? new NotFoundError(`there is no batch ${batchId}`) : err;
       },
     );
     const events = history.events ?? [];
     const input = await this.decodeFirst<DeliveryWorkflowInput>(
       events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
     );
-    if (!input) throw notFound(`there is no batch ${batchId}`);
+    if (!input) throw new NotFoundError(`there is no batch ${batchId}`);
     const status = STATUS_OF[description.status.name] ?? 'pending';
     const detail: BatchDetail = {
       batchId: input.batchId,
@@ -162,14 +162,14 @@ export class BatchStore {
     const handle = this.client.workflow.getHandle(workflowId);
     const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]).catch(
       (err: unknown) => {
-        throw isGoneError(err) ? notFound(`there is no batch ${batchId}`) : err;
+        throw isGoneError(err) ? new NotFoundError(`there is no batch ${batchId}`) : err;
       },
     );
     const status = STATUS_OF[description.status.name] ?? 'pending';
-    if (status !== 'failed') throw conflict(`batch ${batchId} is ${status}; only a failed batch can be redelivered`);
+    if (status !== 'failed') throw new ConflictError(`batch ${batchId} is ${status}; only a failed batch can be redelivered`);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const recorded = await this.decodeFirst<DeliveryWorkflowInput>(started?.input?.payloads);
-    if (!recorded) throw notFound(`there is no batch ${batchId}`);
+    if (!recorded) throw new NotFoundError(`there is no batch ${batchId}`);
     // Same bytes and batch_id; never held again (nothing would release it), and its success
     // reopens its subscription's endpoint gate if that is still closed.
     const { held: _held, holdLimitMs: _limit, ...rest } = recorded;
@@ -248,7 +248,7 @@ function cursorOfToken(token: Buffer, query: string): string {
 function tokenOfCursor(cursor: string, query: string): Buffer {
   const bytes = Buffer.from(cursor, 'base64url');
   if (bytes.length <= 9 || bytes[0] !== CURSOR_VERSION || !bytes.subarray(1, 9).equals(queryTag(query))) {
-    throw badRequest('cursor: not the nextCursor of this listing (same subscription and status)', [{ path: 'cursor', message: 'not the nextCursor of this listing' }]);
+    throw new InvalidInputError('cursor: not the nextCursor of this listing (same subscription and status)', [{ path: 'cursor', message: 'not the nextCursor of this listing' }]);
   }
   return bytes.subarray(9);
 }

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import { changeEventTypeUpdate, eventTypeQuery, type EventTypeDefinition, type EventTypeMemo, type EventTypePatch, type eventTypeWorkflow } from '../workflows/event-type';
 import { eventTypeWorkflowId } from '../workflows/ids';
-import { conflict, notFound } from './problem';
+import { ConflictError, NotFoundError } from '../domain/errors';
 import { isGoneError } from './temporal-errors';
 
 /**
@@ -27,7 +27,7 @@ export class EventTypeStore {
         staticSummary: `Event type ${definition.name}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`event type ${definition.name} exists; change it with PATCH`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConflictError(`event type ${definition.name} exists; change it with PATCH`);
       throw err;
     }
     return definition;
@@ -53,7 +53,7 @@ export class EventTypeStore {
     return this.handle(name)
       .executeUpdate(changeEventTypeUpdate, { args: [{ patch, expectedVersion, at: new Date().toISOString() }] })
       .catch((err: unknown) => {
-        if (err instanceof WorkflowUpdateFailedError && err.cause?.message.includes('changed since version')) throw conflict(err.cause.message);
+        if (err instanceof WorkflowUpdateFailedError && err.cause?.message.includes('changed since version')) throw new ConflictError(err.cause.message);
         return this.rethrow(err, name);
       });
   }
@@ -63,6 +63,6 @@ export class EventTypeStore {
   }
 
   private rethrow(err: unknown, name: string): never {
-    throw isGoneError(err) ? notFound(`there is no event type ${name}`) : err;
+    throw isGoneError(err) ? new NotFoundError(`there is no event type ${name}`) : err;
   }
 }

@@ -20,7 +20,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 export const STICKY_QUEUE_TIMEOUT_MS_DEFAULT = 3_000;
 
 const environmentSchema = z.object({
-  // How to reach Temporal: Temporal's own environment configuration (domain/temporal-connection.ts),
+  // How to reach Temporal: Temporal's own environment configuration (platform/temporal-connection.ts),
   // the same names the Temporal CLI and every SDK read; a temporal.toml profile may set them instead.
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import type { Config } from '../domain/config';
+import type { Config } from '../platform/config';
 import { recoveryWorkflowId } from '../workflows/ids';
 import type { RecoveryInput, RecoveryMemo, RecoveryProgress, recoveryWorkflow } from '../workflows/recovery';
-import { conflict, notFound } from './problem';
+import { ConflictError, NotFoundError } from '../domain/errors';
 import { isGoneError } from './temporal-errors';
 
 /** Redeliveries a recovery starts per second at most: a returning endpoint is not flooded. */
@@ -37,7 +37,7 @@ export class RecoveryStore {
         staticSummary: `Redelivering the failed batches of partner ${partnerId} / subscription ${subscriptionId} cut from ${since} to ${until}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`a recovery of subscription ${subscriptionId} is running; see GET …/recover`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConflictError(`a recovery of subscription ${subscriptionId} is running; see GET …/recover`);
       throw err;
     }
     return progress;
@@ -49,10 +49,10 @@ export class RecoveryStore {
       .getHandle(recoveryWorkflowId(partnerId, subscriptionId))
       .describe()
       .catch((err: unknown) => {
-        throw isGoneError(err) ? notFound(`subscription ${subscriptionId} of partner ${partnerId} has had no recovery`) : err;
+        throw isGoneError(err) ? new NotFoundError(`subscription ${subscriptionId} of partner ${partnerId} has had no recovery`) : err;
       });
     const memo = description.memo as Partial<RecoveryMemo> | undefined;
-    if (!memo?.recovery) throw notFound(`subscription ${subscriptionId} of partner ${partnerId} has had no recovery`);
+    if (!memo?.recovery) throw new NotFoundError(`subscription ${subscriptionId} of partner ${partnerId} has had no recovery`);
     return memo.recovery;
   }
 }
