@@ -13,8 +13,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY stores ./stores
 COPY worker ./worker
-COPY scripts ./scripts
-RUN npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
+COPY scripts/ops ./scripts/ops
+RUN npx tsx scripts/ops/build-workflow-bundle.ts dist/workflow-bundle.js
 
 # Run: production dependencies, the sources (run by tsx) and the prebuilt bundle.
 FROM node:20-bookworm-slim
@@ -31,7 +31,7 @@ COPY activities ./activities
 COPY api ./api
 COPY stores ./stores
 COPY worker ./worker
-COPY scripts ./scripts
+COPY scripts/ops ./scripts/ops
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
 ENV WORKER_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node

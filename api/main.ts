@@ -53,7 +53,7 @@ async function warnOfMissingSearchAttributes(connection: Connection, namespace: 
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
       const missing = searchAttributeFlags.map((flag) => flag.split('=')[0]!).filter((name) => !(name in (customAttributes ?? {})));
       if (missing.length > 0) {
-        logJson('error', `api: namespace ${namespace} lacks the search attributes ${missing.join(', ')}; creating and changing subscriptions fails until they are registered: node --import tsx scripts/register-search-attributes.ts`, { missing });
+        logJson('error', `api: namespace ${namespace} lacks the search attributes ${missing.join(', ')}; creating and changing subscriptions fails until they are registered: node --import tsx scripts/ops/register-search-attributes.ts`, { missing });
       }
       return;
     } catch (err) {

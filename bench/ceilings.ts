@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { buildPayloadBody } from '../domain/payload';
-import { sleep, spawnEntry } from '../scripts/kit';
+import { sleep, spawnEntry } from '../harness/processes';
 import type { Stack } from './stack';
 
 /** Runs `operation` in `concurrency` loops for `durationMs`; answers how many completed per second. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { receiverCeiling, temporalCeiling } from './ceilings';
 import { threadProfiles } from './profile-summary';
 import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
-import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../scripts/kit';
+import { cpuSeconds, createSubscription as createOne, freePort, root, rssMb, sleep, spawnEntry } from '../harness/processes';
 import { createSubscription, createSubscriptions, liveStacks, percentile, startStack, TOKEN, type Stack, type TemporalKind } from './stack';
 
 const quick = process.argv.includes('--quick');

@@ -10,9 +10,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from '../scripts/kit';
-import { temporalServices } from '../scripts/temporal-cluster';
-import { startDevServerProcess } from '../scripts/temporal-dev-server';
+import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from '../harness/processes';
+import { temporalServices } from '../scripts/dev/temporal-cluster';
+import { startDevServerProcess } from '../scripts/dev/temporal-dev-server';
 import { startTestCluster } from '../test/support/cluster';
 
 export const TOKEN = 'bench-token-0123456789abcdef';
@@ -250,7 +250,7 @@ let prebuiltBundle: string | undefined;
 function workflowBundle(): string {
   if (!prebuiltBundle) {
     prebuiltBundle = join(tmpdir(), `webhooks-bench-bundle-${process.pid}.js`);
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', prebuiltBundle], { cwd: projectRoot, stdio: 'ignore' });
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/ops/build-workflow-bundle.ts', prebuiltBundle], { cwd: projectRoot, stdio: 'ignore' });
     process.once('exit', () => rmSync(prebuiltBundle!, { force: true }));
   }
   return prebuiltBundle;

@@ -10,12 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { cpuSeconds, createSubscription, freePort, rssMb, waitForHealthy } from '../scripts/kit';
+import { cpuSeconds, createSubscription, freePort, rssMb, waitForHealthy } from '../harness/processes';
 import { newKeyEntry } from '../codec/key-ring';
-import type { ClusterProcess } from '../scripts/temporal-cluster';
-import { startDevServerProcess } from '../scripts/temporal-dev-server';
+import type { ClusterProcess } from '../scripts/dev/temporal-cluster';
+import { startDevServerProcess } from '../scripts/dev/temporal-dev-server';
 import { startTestCluster, type TestCluster } from '../test/support/cluster';
-import { makeCa, makeLeaf, type Pem } from '../scripts/certs';
+import { makeCa, makeLeaf, type Pem } from '../scripts/dev/certs';
 import { startProjectProcess, type ProjectProcess } from '../test/support/processes';
 import { Receiver, type Reply } from '../test/support/receiver';
 
@@ -128,7 +128,7 @@ export class Cluster {
     } else await this.startTemporal();
     // One prebuilt workflow bundle: a restarted worker is polling within a second or two.
     const bundle = join(this.dir, 'workflow-bundle.js');
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', bundle], { stdio: 'ignore' });
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/ops/build-workflow-bundle.ts', bundle], { stdio: 'ignore' });
     this.env = {
       TEMPORAL_ADDRESS: this.address,
       ...this.temporalCluster?.cluster.clientEnv(),

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Creates Temporal's two PostgreSQL databases and brings their schemas to the server's version.
 # Safe to run at every start (each step does nothing when already done). One script for
-# `npm run cluster` (scripts/temporal-cluster.ts) and the temporal-schema job of docker-compose.yml.
+# `npm run cluster` (scripts/dev/temporal-cluster.ts) and the temporal-schema job of docker-compose.yml.
 # Connection from temporal-sql-tool's own variables: SQL_HOST, SQL_PORT, SQL_USER, SQL_PASSWORD.
 set -eu
 tool="${TEMPORAL_SQL_TOOL:-temporal-sql-tool}"

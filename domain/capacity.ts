@@ -1,6 +1,6 @@
 /**
  * The capacity model: what a workload costs, from unit costs measured by the benchmark. Pure, so
- * its arithmetic has unit tests; `npm run capacity` (scripts/capacity.ts) reads the measured
+ * its arithmetic has unit tests; `npm run capacity` (scripts/tools/capacity.ts) reads the measured
  * figures and prints a plan. docs/capacity.md explains it and shows how well it predicted runs.
  *
  * A workload becomes three rates: requests, signals (the API's group commit, api/signal-committer.ts)

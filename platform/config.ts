@@ -143,7 +143,7 @@ export interface Config {
   /** Where `npm run dev` and `npm run cluster` keep their data (absolute; DATA_DIR, default .data). */
   dataDir: string;
   worker: {
-    /** A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); else workflows/ is bundled at start. */
+    /** A workflow bundle built ahead of time (scripts/ops/build-workflow-bundle.ts); else workflows/ is bundled at start. */
     workflowBundlePath: string | undefined;
     /** Where the worker serves /metrics, /livez and /readyz (0: not at all). */
     metricsPort: number;

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, root, sleep } from '../../scripts/kit';
-import { idOf, postgresBinDir, waitUntil } from '../../scripts/temporal-cluster';
+import { freePort, root, sleep } from '../../harness/processes';
+import { idOf, postgresBinDir, waitUntil } from '../../scripts/dev/temporal-cluster';
 import { BenchReceiver, forEachConcurrently, liveStacks } from '../stack';
 
 /** The commit build-svix.sh builds (svix-server 1.100.0). */
@@ -48,7 +48,7 @@ export interface SvixStack {
  */
 export function buildSvix(): string {
   if (spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli'], { stdio: 'ignore' }).status !== 0) {
-    const installed = spawnSync('bash', [join(root, 'scripts/apt-install.sh'), 'redis-server', "the Svix peer's queue"], { stdio: 'inherit' });
+    const installed = spawnSync('bash', [join(root, 'scripts/install/apt-install.sh'), 'redis-server', "the Svix peer's queue"], { stdio: 'inherit' });
     if (installed.status !== 0) throw new Error('--peer=svix needs Redis: apt-get install redis-server');
   }
   return execFileSync('bash', [join(root, 'bench/peers/build-svix.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();

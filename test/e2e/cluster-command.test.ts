@@ -4,8 +4,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPorts } from '../../scripts/temporal-cluster';
-import { portInUse, spawnEntry } from '../../scripts/kit';
+import { defaultPorts } from '../../scripts/dev/temporal-cluster';
+import { portInUse, spawnEntry } from '../../harness/processes';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
@@ -13,7 +13,7 @@ import { eventually } from '../support/temporal';
 const TOKEN = 'cluster-command-token-0123456789';
 
 /**
- * `npm run cluster` as a user runs it (scripts/cluster.ts, the command behind it): it prints the
+ * `npm run cluster` as a user runs it (scripts/dev/cluster.ts, the command behind it): it prints the
  * same summary as `npm run dev`, delivers, stops everything on Ctrl-C, and finds its data again
  * at the next start.
  */
@@ -28,7 +28,7 @@ describe('npm run cluster', () => {
 
   const start = async () => {
     output = '';
-    command = spawnEntry('scripts/cluster.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    command = spawnEntry('scripts/dev/cluster.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     command.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     command.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await eventually(() => (output.includes('Webhooks is running.') ? true : command!.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 150_000, 'the summary');

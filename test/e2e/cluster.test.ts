@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCa, makeLeaf } from '../../scripts/certs';
-import { FRONTEND_SERVER_NAME, temporalServices } from '../../scripts/temporal-cluster';
+import { makeCa, makeLeaf } from '../../scripts/dev/certs';
+import { FRONTEND_SERVER_NAME, temporalServices } from '../../scripts/dev/temporal-cluster';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 import { startProjectProcess } from '../support/processes';
 import { temporalCliPath } from '../support/temporal';
@@ -13,7 +13,7 @@ import { temporalCliPath } from '../support/temporal';
 const run = promisify(execFile);
 
 /**
- * The cluster `npm run cluster` runs (scripts/temporal-cluster.ts), as a platform team would check
+ * The cluster `npm run cluster` runs (scripts/dev/temporal-cluster.ts), as a platform team would check
  * it: four services in four processes, four history shards, PostgreSQL behind them, a frontend that
  * admits only clients with a certificate from the cluster's CA, the Web UI connected over TLS, the
  * Temporal CLI and our processes configured by the same TEMPORAL_* variables, data kept across a

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdsInClear } from '../support/cluster';
-import { isAlive, portInUse, spawnEntry } from '../../scripts/kit';
+import { isAlive, portInUse, spawnEntry } from '../../harness/processes';
 import { freePort } from '../support/processes';
 import { Receiver } from '../support/receiver';
 import { eventually } from '../support/temporal';
@@ -13,7 +13,7 @@ import { eventually } from '../support/temporal';
 const TOKEN = 'dev-command-token-0123456789';
 
 /**
- * `npm run dev` as a user runs it (scripts/dev.ts, the command behind it): a key ring made at
+ * `npm run dev` as a user runs it (scripts/dev/dev.ts, the command behind it): a key ring made at
  * first start in DATA_DIR, a codec server on loopback, the dev server's Web UI pointed at it, data
  * encrypted in the SQLite file; and nothing of it left running, whatever kills it.
  */
@@ -45,7 +45,7 @@ describe('npm run dev', () => {
 
   /** Starts the command; `output` is what the newest one printed (an older one may still be running). */
   const run = () => {
-    const child = spawnEntry('scripts/dev.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnEntry('scripts/dev/dev.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     command = child;
     output = '';
     let printed = '';
@@ -68,7 +68,7 @@ describe('npm run dev', () => {
   /** The watchdogs watching this data folder's stack. */
   const watchdogs = (): number[] => {
     try {
-      return execFileSync('pgrep', ['-f', `scripts/watchdog.ts ${join(dataDir, 'stack.json')}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      return execFileSync('pgrep', ['-f', `scripts/dev/watchdog.ts ${join(dataDir, 'stack.json')}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
     } catch {
       return []; // pgrep exits 1 when nothing matches
     }

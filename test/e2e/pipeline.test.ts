@@ -7,7 +7,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFingerprint } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
-import { waitForHealthy } from '../../scripts/kit';
+import { waitForHealthy } from '../../harness/processes';
 import { temporalConnection } from '../../platform/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { Receiver } from '../support/receiver';
@@ -327,7 +327,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     const workflowId = subscriptionWorkflowId(partnerId, created.json!.id as string);
 
     const replay = (env: Record<string, string>) => {
-      const run = startProjectProcess('scripts/replay.ts', env, [workflowId]);
+      const run = startProjectProcess('scripts/ops/replay.ts', env, [workflowId]);
       return run.exited.then((code) => ({ code, output: run.output() }));
     };
     const ok = await replay({ ...temporal.env, PAYLOAD_KEYS: payloadKey });
@@ -349,7 +349,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     try {
       await waitForOutput(started, 'lacks the search attributes', 60_000, 'the API on a namespace without search attributes');
       expect(started.output()).toContain('WebhookRoutesChangedAt');
-      expect(started.output()).toContain('scripts/register-search-attributes.ts');
+      expect(started.output()).toContain('scripts/ops/register-search-attributes.ts');
     } finally {
       await started.stop();
     }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodecApp } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { EncryptionCodec } from '../../codec/payload-codec';
-import { waitForHealthy } from '../../scripts/kit';
+import { waitForHealthy } from '../../harness/processes';
 import type { Config } from '../../platform/config';
 import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';

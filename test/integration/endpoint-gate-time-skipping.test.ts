@@ -9,7 +9,7 @@ import { GATE_AFTER_FAILED_ATTEMPTS, MAX_ATTEMPTS } from '../../domain/schedule'
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { configureUpdate, endpointSignal, eventsSignal, stateQuery, type SubscriptionMemo } from '../../workflows/messages';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
-import { searchAttributeTypes } from '../../scripts/temporal-setup';
+import { searchAttributeTypes } from '../../scripts/ops/temporal-setup';
 import { makeEvent, testConfig } from '../support/harness';
 import { startTimeSkippingServer, workflowBundle } from '../support/temporal';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../platform/config';
 import type { Resolver } from '../../platform/endpoint-resolver';
 import { apiFor } from '../support/api';
-import { makeCa, makeLeaf, type Pem } from '../../scripts/certs';
+import { makeCa, makeLeaf, type Pem } from '../../scripts/dev/certs';
 import { createTestWorker, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer } from '../support/temporal';

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { root } from '../../scripts/kit';
+import { root } from '../../harness/processes';
 import { TEST_TOKEN } from '../support/api';
 import { useServerSuite, type ServerSuite } from '../support/suite';
 import { eventually } from '../support/temporal';

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnEntry } from '../../scripts/kit';
+import { spawnEntry } from '../../harness/processes';
 import { apiFor } from '../support/api';
 import { TEST_SIGNING_KEY, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';

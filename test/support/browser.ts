@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
-/** Debian's Chromium (installed by .ci/run and scripts/setup.sh), driven by playwright-core: no downloaded browser. */
+/** Debian's Chromium (installed by .ci/run and scripts/install/setup.sh), driven by playwright-core: no downloaded browser. */
 const CHROMIUM = '/usr/bin/chromium';
 /** Where browser tests leave their screenshots (git-ignored). */
 export const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url);

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePortsBelow32768 } from '../../scripts/kit';
-import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../../scripts/temporal-cluster';
+import { freePortsBelow32768 } from '../../harness/processes';
+import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../../scripts/dev/temporal-cluster';
 import { startDevServer } from './temporal';
 
 /**
- * A real Temporal cluster for a test (scripts/temporal-cluster.ts, as `npm run cluster` starts it:
+ * A real Temporal cluster for a test (scripts/dev/temporal-cluster.ts, as `npm run cluster` starts it:
  * PostgreSQL, four services, mTLS frontend) on free ports in a folder of its own, removed after.
  */
 export interface TestCluster {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnEntry } from '../../scripts/kit';
+import { spawnEntry } from '../../harness/processes';
 
-export { freePort } from '../../scripts/kit';
+export { freePort } from '../../harness/processes';
 
 export interface ProjectProcess {
   child: ChildProcess;

@@ -13,7 +13,7 @@ export const temporalCliPath = `${binDir}temporal`;
 export const timeSkippingServerPath = `${binDir}temporal-test-server`;
 
 function requireBinary(path: string): string {
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run setup\` (scripts/install-temporal.sh)`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run setup\` (scripts/install/install-temporal.sh)`);
   return path;
 }
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import type { SignatureHeaders } from '../../domain/signing';
-import { root } from '../../scripts/kit';
+import { root } from '../../harness/processes';
 
 /**
  * Standard Webhooks verifiers nobody here wrote: the `standardwebhooks` npm package, and the
- * `standardwebhooks` package from PyPI (installed by scripts/setup.sh into .tools/python).
+ * `standardwebhooks` package from PyPI (installed by scripts/install/setup.sh into .tools/python).
  */
 export interface SignedRequest {
   secret: string;
@@ -30,7 +30,7 @@ export const PYTHON_VERIFIER_PATH = join(root, '.tools/python');
 
 /** For each request: true, or why the Python package refused it. */
 export async function verifyWithPython(requests: SignedRequest[]): Promise<(true | string)[]> {
-  if (!existsSync(join(PYTHON_VERIFIER_PATH, 'standardwebhooks'))) throw new Error(`${PYTHON_VERIFIER_PATH} has no standardwebhooks: scripts/setup.sh installs it (pip install --target)`);
+  if (!existsSync(join(PYTHON_VERIFIER_PATH, 'standardwebhooks'))) throw new Error(`${PYTHON_VERIFIER_PATH} has no standardwebhooks: scripts/install/setup.sh installs it (pip install --target)`);
   const child = promisify(execFile)('python3', [join(root, 'test/support/verify_standard_webhooks.py')], { env: { ...process.env, PYTHONPATH: PYTHON_VERIFIER_PATH } });
   child.child.stdin!.end(JSON.stringify({ checks: requests }));
   const { stdout } = await child;

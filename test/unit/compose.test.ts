@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environmentNames } from '../../platform/config';
-import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/temporal-cluster';
+import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/dev/temporal-cluster';
 import { temporalCliPath } from '../support/temporal';
 
 /**
@@ -57,7 +57,7 @@ describe('the production stack (docker-compose.yml)', () => {
   it('runs the entry points that exist, from the project image', () => {
     expect(services.api!.command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
     expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts']);
-    expect(services.setup!.command).toEqual(['node', '--import', 'tsx', 'scripts/register-search-attributes.ts']);
+    expect(services.setup!.command).toEqual(['node', '--import', 'tsx', 'scripts/ops/register-search-attributes.ts']);
     expect(services.codec!.command).toEqual(['node', '--import', 'tsx', 'codec/main.ts']);
     for (const name of ['api', 'worker', 'setup', 'codec']) expect(services[name]!.build).toBe('.');
   });
@@ -93,11 +93,14 @@ describe('the production stack (docker-compose.yml)', () => {
     const copied = (stage: string) => [...stage.matchAll(/^COPY (?!--from)(\S+) \.\/\S+$/gm)].map(([, dir]) => dir);
     // Top-level folders with TypeScript in them, but for tests, benchmarks and fault scenarios.
     const sources = readdirSync(root, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !['node_modules', 'test', 'bench', 'chaos', 'test-results', 'docs', 'cluster'].includes(entry.name))
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !['node_modules', 'test', 'bench', 'chaos', 'harness', 'test-results', 'docs', 'cluster'].includes(entry.name))
       .filter((entry) => readdirSync(resolve(root, entry.name)).some((file) => file.endsWith('.ts')))
       .map((entry) => entry.name);
     expect(sources).toContain('codec');
     for (const dir of sources) expect(copied(stages[1]!), `the runtime stage copies ${dir}`).toContain(dir);
+    // Of scripts/, production runs the setup step and the operator tools (scripts/ops/) only.
+    expect(copied(stages[1]!)).toContain('scripts/ops');
+    expect(copied(stages[1]!).filter((dir) => dir?.startsWith('scripts'))).toEqual(['scripts/ops']);
   });
 
   it('configures the project only through variables the code reads', () => {
@@ -173,9 +176,10 @@ describe('parity between docker-compose.yml and npm run cluster', () => {
   });
 
   it('registers the same namespace and search attributes: the setup step runs the code npm run cluster runs', () => {
-    const setup = readFileSync(new URL('../../scripts/register-search-attributes.ts', import.meta.url), 'utf8');
-    const cluster = readFileSync(new URL('../../scripts/temporal-cluster.ts', import.meta.url), 'utf8');
-    for (const source of [setup, cluster]) expect(source).toMatch(/import \{ setUpNamespace \} from '\.\/temporal-setup'/);
+    const setup = readFileSync(new URL('../../scripts/ops/register-search-attributes.ts', import.meta.url), 'utf8');
+    const cluster = readFileSync(new URL('../../scripts/dev/temporal-cluster.ts', import.meta.url), 'utf8');
+    expect(setup).toMatch(/import \{ setUpNamespace \} from '\.\/temporal-setup'/);
+    expect(cluster).toMatch(/import \{ setUpNamespace \} from '\.\.\/ops\/temporal-setup'/);
     expect(services.setup!.environment).toMatchObject({ TEMPORAL_NAMESPACE: 'default' });
   });
 });

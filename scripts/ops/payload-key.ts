@@ -3,7 +3,7 @@
  * To rotate, put it at the head of PAYLOAD_KEYS (or PAYLOAD_KEYS_FILE) and keep the old entries
  * below it for as long as payloads written under them may be read (docs/security.md).
  */
-import { newKeyEntry } from '../codec/key-ring';
+import { newKeyEntry } from '../../codec/key-ring';
 
 const id = process.argv[2] ?? `key-${new Date().toISOString().slice(0, 10)}`;
 try {

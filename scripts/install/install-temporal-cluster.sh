@@ -7,7 +7,7 @@
 # kept in a cache outside the project (WEBHOOKS_CACHE_DIR, default ~/.cache/webhooks), so a fresh
 # clone on the same machine copies them in seconds.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=../cluster/versions.env
 source "$root/cluster/versions.env"
 dest="$root/.temporal/cluster/bin"
@@ -36,5 +36,5 @@ for name in temporal-server temporal-sql-tool temporal-ui-server; do
 done
 
 if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
-  bash "$root/scripts/apt-install.sh" postgresql "its binaries; the cluster runs an instance of its own"
+  bash "$root/scripts/install/apt-install.sh" postgresql "its binaries; the cluster runs an instance of its own"
 fi

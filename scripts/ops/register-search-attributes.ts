@@ -2,10 +2,10 @@
  * The production stack's setup step: registers the namespace (if missing) and the project's custom
  * search attributes on a Temporal cluster. Idempotent. Connects like the worker and the API
  * (Temporal's environment configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, …).
- * Usage: TEMPORAL_ADDRESS=host:7233 TEMPORAL_NAMESPACE=default node --import tsx scripts/register-search-attributes.ts
+ * Usage: TEMPORAL_ADDRESS=host:7233 TEMPORAL_NAMESPACE=default node --import tsx scripts/ops/register-search-attributes.ts
  */
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { exitOnStartError, loadConfig } from '../platform/config';
+import { exitOnStartError, loadConfig } from '../../platform/config';
 import { setUpNamespace } from './temporal-setup';
 
 async function main(): Promise<void> {

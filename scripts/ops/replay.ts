@@ -9,9 +9,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { PayloadKeyError } from '../codec/payload-codec';
-import { exitOnStartError, loadConfig } from '../platform/config';
-import { workflowsPath } from '../worker/worker';
+import { PayloadKeyError } from '../../codec/payload-codec';
+import { exitOnStartError, loadConfig } from '../../platform/config';
+import { workflowsPath } from '../../worker/worker';
 
 function usage(): never {
   console.error('usage: npm run replay -- <workflowId> | --query "<visibility query>"');

@@ -1,5 +1,5 @@
-/** Prints the retry schedule as the Markdown table in docs/delivery.md: `npx tsx scripts/print-schedule.ts`. */
-import { retrySchedule } from '../domain/schedule';
+/** Prints the retry schedule as the Markdown table in docs/delivery.md: `npx tsx scripts/tools/print-schedule.ts`. */
+import { retrySchedule } from '../../domain/schedule';
 
 function human(ms: number): string {
   let s = Math.round(ms / 1000);

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cmdlineOf } from './kit';
+import { cmdlineOf } from '../../harness/processes';
 
 export interface StackProcess {
   name: string;

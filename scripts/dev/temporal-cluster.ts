@@ -3,10 +3,10 @@
  * of its own for persistence and visibility, the schema applied by Temporal's SQL tool, the four
  * Temporal services (frontend, history, matching, worker) as separate processes configured by
  * cluster/temporal/server.yaml, the frontend requiring mutual TLS with certificates made at first
- * start, and the Web UI server connected over TLS. `npm run cluster` (scripts/cluster.ts), the
+ * start, and the Web UI server connected over TLS. `npm run cluster` (scripts/dev/cluster.ts), the
  * cluster tests and the fault scenarios all start it through this one class.
  *
- * The binaries come from scripts/install-temporal-cluster.sh; the data folder keeps PostgreSQL's
+ * The binaries come from scripts/install/install-temporal-cluster.sh; the data folder keeps PostgreSQL's
  * files, the certificates and the database password, so a restart finds everything again.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { makeCa, makeLeaf } from './certs';
-import { setUpNamespace } from './temporal-setup';
+import { setUpNamespace } from '../ops/temporal-setup';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const binDir = join(root, '.temporal/cluster/bin');
 export const serverConfigFile = join(root, 'cluster/temporal/server.yaml');
 export const dynamicConfigFile = join(root, 'cluster/temporal/dynamicconfig.yaml');
@@ -107,7 +107,7 @@ export class TemporalCluster {
   /** Starts everything (PostgreSQL, schema, the four services, the namespace, the UI) and waits until the frontend serves. */
   static async start(options: ClusterOptions): Promise<TemporalCluster> {
     for (const binary of ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server']) {
-      if (!existsSync(join(binDir, binary))) throw new Error(`${join(binDir, binary)} is missing: run scripts/install-temporal-cluster.sh`);
+      if (!existsSync(join(binDir, binary))) throw new Error(`${join(binDir, binary)} is missing: run scripts/install/install-temporal-cluster.sh`);
     }
     const cluster = new TemporalCluster(options);
     try {
@@ -438,7 +438,7 @@ export function idOf(flag: '-u' | '-g'): number {
   try {
     return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   } catch {
-    throw new Error("running as root, PostgreSQL needs the 'postgres' user: install Debian's postgresql package (scripts/install-temporal-cluster.sh does)");
+    throw new Error("running as root, PostgreSQL needs the 'postgres' user: install Debian's postgresql package (scripts/install/install-temporal-cluster.sh does)");
   }
 }
 
@@ -447,7 +447,7 @@ export function postgresBinDir(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/postgres'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error('PostgreSQL is not installed: run scripts/install-temporal-cluster.sh');
+  if (!newest) throw new Error('PostgreSQL is not installed: run scripts/install/install-temporal-cluster.sh');
   return join(base, newest, 'bin');
 }
 

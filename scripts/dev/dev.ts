@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../platform/config';
+import { loadConfigOrExit, type Config } from '../../platform/config';
 import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
 import { devServerArgs, temporalCli } from './temporal-dev-server';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 async function main(supervisor: Supervisor, config: Config): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');

@@ -4,7 +4,7 @@
  * crash): the watchdog then stops every process group the stack file still lists, and removes it.
  * After a clean shutdown the supervisor has already stopped them and removed the file.
  *
- *   node --import tsx scripts/watchdog.ts <stack file> <supervisor pid>
+ *   node --import tsx scripts/dev/watchdog.ts <stack file> <supervisor pid>
  */
 import { readStack, removeStack, stopRecorded } from './stack-file';
 

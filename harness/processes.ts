@@ -1,7 +1,7 @@
 /**
  * The one kit that everything starting our processes shares: the tests (test/support), the
  * benchmark (bench/), the fault scenarios (chaos/) and the dev and cluster commands
- * (scripts/supervisor.ts). Ports, entry points, waiting for /healthz, creating a subscription over
+ * (scripts/dev/supervisor.ts). Ports, entry points, waiting for /healthz, creating a subscription over
  * HTTP, and what /proc says about a process.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -42,7 +42,7 @@ export async function freePortsBelow32768(count: number): Promise<number[]> {
 
 // --- Processes -------------------------------------------------------------------------------
 
-/** Runs one of the project's TypeScript entry points (`worker/main.ts`, `scripts/dev.ts`, …) with tsx, from the root. */
+/** Runs one of the project's TypeScript entry points (`worker/main.ts`, `scripts/dev/dev.ts`, …) with tsx, from the root. */
 export function spawnEntry(entry: string, args: string[] = [], options: SpawnOptions & { nodeArgs?: string[] } = {}): ChildProcess {
   const { nodeArgs = [], ...spawnOptions } = options;
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: root, ...spawnOptions });

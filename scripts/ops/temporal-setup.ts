@@ -1,12 +1,12 @@
 /**
  * What a Temporal cluster needs before the worker and the API use it: the namespace, and the
  * custom search attributes operators find subscriptions and batches by. Both idempotent. The dev
- * server gets them from its flags instead (scripts/temporal-dev-server.ts).
+ * server gets them from its flags instead (scripts/dev/temporal-dev-server.ts).
  */
 import type { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
-import { searchAttributeFlags } from '../workflows/search-attributes';
+import { searchAttributeFlags } from '../../workflows/search-attributes';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 const typeOf: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { searchAttributeFlags } from '../workflows/search-attributes';
+import { searchAttributeFlags } from '../../workflows/search-attributes';
 
-export const temporalCli = fileURLToPath(new URL('../.temporal/bin/temporal', import.meta.url));
+export const temporalCli = fileURLToPath(new URL('../../.temporal/bin/temporal', import.meta.url));
 
 export interface DevServerOptions {
   ip: string;

@@ -9,11 +9,13 @@
  * without its stack. `--costs=<file>` plans with another fit (bench/unit-costs-cluster.json: a
  * Temporal cluster's, with PostgreSQL's transactions).
  */
+import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fitUnitCosts, leaveGroupOut, measuredCosts, plan, type Measured, type UnitCosts, type Workload } from '../domain/capacity';
-import { root } from './kit';
+import { fitUnitCosts, leaveGroupOut, measuredCosts, plan, type Measured, type UnitCosts, type Workload } from '../../domain/capacity';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const COSTS_FILE = join(root, 'bench/unit-costs.json');
 

@@ -5,7 +5,7 @@
  * its database), when asked or when any process exits on its own.
  *
  * Nothing outlives it: every process group it starts is listed in DATA_DIR/stack.json, and a
- * watchdog (scripts/watchdog.ts) stops them if the supervisor dies without doing so (SIGKILL, the
+ * watchdog (scripts/dev/watchdog.ts) stops them if the supervisor dies without doing so (SIGKILL, the
  * OOM killer). A start that finds a crashed run's processes in the same data folder stops them
  * first; one that finds a port taken by anything else says which, and which variable moves it.
  */
@@ -13,9 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newKeyEntry } from '../codec/key-ring';
-import type { Config } from '../platform/config';
-import { cmdlineOf, portInUse, sleep, spawnEntry } from './kit';
+import { newKeyEntry } from '../../codec/key-ring';
+import type { Config } from '../../platform/config';
+import { cmdlineOf, portInUse, sleep, spawnEntry } from '../../harness/processes';
 import { readStack, removeStack, stackFileIn, stillRunning, stopRecorded, writeStack, type StackRecord } from './stack-file';
 
 /** A port the stack will listen on, and the variable that moves it (for the message when it is taken). */
@@ -80,7 +80,7 @@ export class Supervisor {
     this.stackFile = file;
     this.record = { command, supervisor: { pid: process.pid, cmdline: cmdlineOf(process.pid) ?? '' }, processes: [] };
     writeStack(file, this.record);
-    const watchdog = spawnEntry('scripts/watchdog.ts', [file, String(process.pid)], {
+    const watchdog = spawnEntry('scripts/dev/watchdog.ts', [file, String(process.pid)], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
     });
