@@ -1,5 +1,5 @@
 import { eventDigest, joinDigests, splitDigests } from '../domain/event-digest';
-import { EndpointGate, type EndpointHealth, type EndpointReport, type GateState } from '../domain/endpoint-gate';
+import { EndpointGate, type EndpointReport, type GateState } from '../domain/endpoint-gate';
 import { MAX_BATCH_BYTES } from '../domain/limits';
 import { eventBytes, eventsThatFit } from '../domain/payload';
 import { retryHorizonMs } from '../domain/schedule';
@@ -88,7 +88,12 @@ export class SubscriptionState {
   private batchesCutCount: number;
   /** Digests of the last DEDUPE_WINDOW_EVENTS accepted ids, oldest first (a Set keeps insertion order). */
   private readonly recentDigests: Set<string>;
-  private readonly gate: EndpointGate;
+  /**
+   * The endpoint gate (domain/endpoint-gate.ts): the workflow asks it directly whether a batch is
+   * held, which batches to release, and the endpoint's health. Reports go through
+   * `reportEndpoint`, which also wakes the main loop.
+   */
+  readonly gate: EndpointGate;
   private signing: SigningState;
 
   constructor(input: SubscriptionWorkflowInput) {
@@ -207,39 +212,11 @@ export class SubscriptionState {
     });
   }
 
-  /** The oldest held batches to send the release signal to, at most `max`. */
-  takeReleases(max: number): string[] {
-    return this.gate.takeReleases(max);
-  }
-
-  /** Whether the next batch is held behind a failing endpoint's probe. */
-  holdsNextBatch(): boolean {
-    return this.gate.holdsNextBatch(this.deleting);
-  }
-
-  /** Records a held batch. Answers true when that disabled the subscription (the memo must say so). */
-  noteHeld(batchId: string): boolean {
-    return this.gate.noteHeld(batchId);
-  }
-
-  /** Records a batch started unheld; answers true if it is the probe. */
-  noteProbe(batchId: string): boolean {
-    return this.gate.noteProbe(batchId);
-  }
-
   /** A report on the endpoint, from an attempt (failing) or a batch's end. Answers whether the gate changed. */
   reportEndpoint(report: EndpointReport): boolean {
     const { changed, wake } = this.gate.report(report);
     if (wake) this.wakeupCount++;
     return changed;
-  }
-
-  get enabled(): boolean {
-    return this.gate.enabled;
-  }
-
-  endpointHealth(): EndpointHealth {
-    return this.gate.health();
   }
 
   /** Takes the oldest `size` pending events as the next batch and starts the next window. */
@@ -249,11 +226,6 @@ export class SubscriptionState {
     this.batchesCutCount++;
     this.cutBytes += this.pendingSizes.splice(0, size).reduce((sum, bytes) => sum + bytes, 0);
     return this.pending.splice(0, size);
-  }
-
-  /** The event bytes of the batches cut since the last `childStartsSettled()`: their starts are in flight. */
-  get cutBytesInFlight(): number {
-    return this.cutBytes;
   }
 
   /** The child starts of the batches cut so far are confirmed. */

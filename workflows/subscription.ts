@@ -64,7 +64,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   );
   setHandler(endpointSignal, (report) => {
     if (!sub.reportEndpoint(report)) return;
-    log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.enabled });
+    log.info('endpoint gate changed', { partnerId: sub.partnerId, subscriptionId: sub.subscriptionId, ...report, enabled: sub.gate.enabled });
     upsertMemo(memoOf(sub));
     noteRoutesChanged();
   });
@@ -105,7 +105,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       case 'release': {
         // Held batches go out oldest first, a bounded number per workflow task. A held batch that
         // already ended (its hold ran out) is simply not there any more.
-        const release = sub.takeReleases(RELEASE_PER_TASK);
+        const release = sub.gate.takeReleases(RELEASE_PER_TASK);
         await Promise.all(release.map((batchId) => getExternalWorkflowHandle(batchWorkflowId(batchId)).signal(releaseSignal).catch(() => undefined)));
         break;
       }
@@ -189,9 +189,9 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
   const batchId = uuid4();
   const createdAt = new Date(cutAt).toISOString();
   // Behind a failing endpoint the batch is held: started (its payload recorded) but not attempted.
-  const held = sub.holdsNextBatch();
-  const probe = !held && sub.noteProbe(batchId);
-  if (held && sub.noteHeld(batchId)) upsertMemo(memoOf(sub));
+  const held = sub.gate.holdsNextBatch(sub.isDeleting);
+  const probe = !held && sub.gate.noteProbe(batchId);
+  if (held && sub.gate.noteHeld(batchId)) upsertMemo(memoOf(sub));
   const input: DeliveryWorkflowInput = {
     batchId,
     partnerId: sub.partnerId,
@@ -220,7 +220,7 @@ async function cutBatch(sub: SubscriptionState, events: WebhookEvent[], cutAt: n
       `**Partner** ${sub.partnerId} · **Subscription** ${sub.subscriptionId}`,
       `**Events** ${events.length}: ${eventTypesForSearch(events.map((event) => event.type)).join(', ')}`,
       `**Endpoint** ${sub.url}`,
-      ...(held ? [`**Held** behind batch ${sub.endpointHealth().probeBatchId}: the endpoint is failing since ${sub.endpointHealth().failingSince}`] : []),
+      ...(held ? [`**Held** behind batch ${sub.gate.health().probeBatchId}: the endpoint is failing since ${sub.gate.health().failingSince}`] : []),
       'The input holds the exact body; `GET /v1/batches/' + batchId + '` shows it with the attempts.',
     ].join('\n\n'),
     typedSearchAttributes: [

@@ -105,23 +105,23 @@ describe("a subscription's endpoint gate, through its state", () => {
     const state = new SubscriptionState(input);
     expect(state.reportEndpoint(report('b1', 'failing'))).toBe(true);
     expect(state.wakeups).toBe(0);
-    state.noteHeld('b2');
+    state.gate.noteHeld('b2');
     expect(state.reportEndpoint(report('b1', 'recovered'))).toBe(true);
     expect(state.wakeups).toBe(1);
     expect(state.nextStep(loop)).toEqual({ kind: 'release' });
-    expect(state.takeReleases(10)).toEqual(['b2']);
+    expect(state.gate.takeReleases(10)).toEqual(['b2']);
     expect(state.nextStep(loop)).toEqual({ kind: 'wait', waitMs: null });
   });
 
   it('carries the gate across continue-as-new and releases held batches when deleted', () => {
     const state = new SubscriptionState(input);
     state.reportEndpoint(report('b1', 'failing'));
-    state.noteHeld('b2');
+    state.gate.noteHeld('b2');
     const next = new SubscriptionState(state.carryOver());
     expect(next.view().endpointHealth).toMatchObject({ probeBatchId: 'b1', heldBatches: 1 });
-    expect(next.holdsNextBatch()).toBe(true);
+    expect(next.gate.holdsNextBatch(next.isDeleting)).toBe(true);
     next.markDeleting();
-    expect(next.holdsNextBatch()).toBe(false);
-    expect(next.takeReleases(10)).toEqual(['b2']);
+    expect(next.gate.holdsNextBatch(next.isDeleting)).toBe(false);
+    expect(next.gate.takeReleases(10)).toEqual(['b2']);
   });
 });
