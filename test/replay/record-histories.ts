@@ -11,11 +11,12 @@
  * histories are what prove that runs started by old code still replay on the new.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventsSignal } from '../../workflows/messages';
 import { batchWorkflowId, eventTypeWorkflowId, recoveryWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../support/api';
+import { manifestPath, patchesIn, readManifest, SCENARIO_PINS, workflowTypeOf, type ExportedHistory } from './corpus';
 import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
 import { Receiver } from '../support/receiver';
 import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   await worker.runUntil(async () => {
     if (burst) {
       await eventually(async () => ((await env.client.workflow.getHandle(burst.workflowId).describe()).runId !== burst.firstRun ? true : undefined), 60_000, 'the burst run to hand over');
-      const patches = patchesIn(exportHistory(burst.workflowId, burst.firstRun));
+      const patches = patchesIn(JSON.parse(exportHistory(burst.workflowId, burst.firstRun)) as ExportedHistory);
       for (const patch of ['bounded-child-starts-per-task', 'cut-before-carrying-over']) {
         if (!patches.includes(patch)) throw new Error(`the burst run did not record the patch ${patch} (it recorded ${patches.join(', ') || 'none'}): the case was not exercised`);
       }
@@ -254,26 +255,21 @@ async function main(): Promise<void> {
   });
 
   mkdirSync(out, { recursive: true });
+  const manifest = readManifest();
+  const recordedOn = git('log', '-1', '--format=%ad', '--date=short', 'HEAD');
+  const why = git('log', '-1', '--format=%s', 'HEAD');
+  const sdk = `@temporalio/worker ${(JSON.parse(readFileSync(new URL('../../node_modules/@temporalio/worker/package.json', import.meta.url), 'utf8')) as { version: string }).version}`;
+  const server = `Temporal CLI dev server: ${execFileSync(temporalCliPath, ['--version'], { encoding: 'utf8' }).trim()}`;
   for (const [name, workflowId, runId] of recorded) {
     const json = exportHistory(workflowId, runId);
     writeFileSync(new URL(`${name}.json`, out), json);
-    console.log(`recorded ${commit}/${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
+    const history = JSON.parse(json) as ExportedHistory;
+    manifest.histories.push({ file: `${commit}/${name}.json`, recordedFrom: commit, recordedOn, sdk, server, workflow: workflowTypeOf(history) ?? '?', patches: patchesIn(history), pins: SCENARIO_PINS[name] ?? name, why });
+    console.log(`recorded ${commit}/${name} (${history.events.length} events)`);
   }
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   await receiver.close();
   await env.teardown();
-}
-
-/** The ids of the patch markers in a history exported as JSON by the Temporal CLI. */
-function patchesIn(exported: string): string[] {
-  type Exported = { events: { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> } }[] };
-  return (JSON.parse(exported) as Exported).events
-    .map((event) => event.markerRecordedEventAttributes)
-    .filter((marker) => marker?.markerName === 'core_patch')
-    .map((marker) => {
-      const data = marker!.details?.['patch-data']?.payloads?.[0]?.data;
-      if (!data) throw new Error('a core_patch marker without patch-data: is this a history the Temporal CLI exported?');
-      return (JSON.parse(Buffer.from(data, 'base64').toString()) as { id: string }).id;
-    });
 }
 
 main().catch((err: unknown) => {

@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../support/temporal';
+import { historyFiles, patchesIn, readHistory, readManifest, workflowTypeOf } from './corpus';
 
 /**
  * The replay corpus: histories of representative runs, each folder recorded from the workflow
@@ -12,11 +11,8 @@ import { workflowBundle } from '../support/temporal';
  * the current code. A change that would break runs started by any of those versions fails here.
  * The corpus only grows: a folder is never re-recorded.
  */
-const dir = fileURLToPath(new URL('./histories/', import.meta.url));
-const histories = (readdirSync(dir, { recursive: true }) as string[])
-  .filter((file) => file.endsWith('.json'))
-  .sort()
-  .map((file) => [file.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown] as const);
+const files = historyFiles();
+const histories = files.map((file) => [file.replace(/\.json(\.gz)?$/, ''), readHistory(file)] as const);
 const scenarios = (version: string) => histories.filter(([name]) => name.startsWith(`${version}/`)).map(([name]) => name.slice(version.length + 1));
 
 describe('replaying recorded histories', () => {
@@ -26,6 +22,18 @@ describe('replaying recorded histories', () => {
     const after = [...versions].filter((version) => version !== 'b868c3f').flatMap(scenarios);
     for (const scenario of ['subscription-gate-released', 'subscription-gate-disabled-and-enabled', 'subscription-updated-and-deleted', 'subscription-continued-as-new', 'delivery-probe-recovered', 'delivery-held-released', 'delivery-failed', 'subscription-shorter-run', 'subscription-burst-cut-before-hand-over']) {
       expect(after, scenario).toContain(scenario);
+    }
+  });
+
+  it('has a manifest entry for each history, naming its workflow and the patches its markers hold', () => {
+    const manifest = readManifest();
+    expect(manifest.histories.map((entry) => entry.file).sort()).toEqual(files);
+    for (const entry of manifest.histories) {
+      const history = readHistory(entry.file);
+      expect(entry.recordedFrom, entry.file).toBe(entry.file.split('/')[0]);
+      expect(entry.workflow, entry.file).toBe(workflowTypeOf(history));
+      expect(entry.patches, entry.file).toEqual(patchesIn(history));
+      expect(entry.pins.length, entry.file).toBeGreaterThan(10);
     }
   });
 
