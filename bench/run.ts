@@ -6,12 +6,13 @@
  * `--compare-env=NAME=value`), `--hand-overs[=N]`, `--restarts`, `--shedding`, `--neighbours`,
  * `--peer=svix`; `--temporal=cluster` runs on a Temporal cluster as `npm run cluster` runs it
  * instead of the dev server. docs/performance.md lists them. Prints tables; writes JSON with the
- * machine's description under bench/results/.
+ * machine's description under bench/results/, in the compact form of bench/compact.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../scripts/kit';
+import { compactReport } from './compact';
 import { compareRun } from './modes/compare';
 import { fullRun } from './modes/full';
 import { handOversRun } from './modes/hand-overs';
@@ -60,7 +61,7 @@ async function main(options: BenchOptions): Promise<void> {
   const report = { ...header, ...body, scenarios: body.scenarios ?? {}, peakRssMb: body.peakRssMb ?? {} };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, `bench/results/${resultsPrefix(options)}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(compactReport(report), null, 2) + '\n');
   console.log(`\nwritten: ${file}`);
   process.exit(0);
 }

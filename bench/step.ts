@@ -135,6 +135,7 @@ async function measureStep(quick: boolean, stack: MeasuredStack, scenario: Scena
     retryAfter: result.retryAfter,
     unsent: result.unsent,
     peakInFlight: result.peakInFlight,
+    /** Per second of the load: printed with the step; results files leave it out (bench/compact.ts). */
     timeline: result.timeline,
     latency202Ms: { p50: round(result.latencyMs.p50), p99: round(result.latencyMs.p99), max: round(result.latencyMs.max) },
     latency503Ms: { p50: round(result.latency503Ms?.p50 ?? null), p99: round(result.latency503Ms?.p99 ?? null), max: round(result.latency503Ms?.max ?? null) },
