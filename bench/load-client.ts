@@ -1,5 +1,5 @@
 /**
- * The load generator, run as its own process by bench/run.ts. Two modes:
+ * The load generator, run as its own process by each step (bench/step.ts). Two modes:
  * - `MODE=open` (the benchmark's main mode): requests are due at a constant rate whatever the
  *   answers do, over CONCURRENCY connections, up to MAX_IN_FLIGHT outstanding (a request due past that bound is not sent and is
  *   counted as `unsent`); each request's latency is taken from the moment it was due, so a stall

@@ -29,7 +29,7 @@ interface CostsFile {
   check: Record<string, { label: string; measured: number; predicted: number; error: number }[]>;
 }
 
-/** A benchmark step as results files hold it (bench/run.ts `runStep`). */
+/** A benchmark step as results files hold it (bench/step.ts `runStep`; compact: bench/compact.ts). */
 interface StepRecord {
   acceptedCount: number;
   /** Missing in steps recorded before 2026-12-07 16:15. */
@@ -100,7 +100,7 @@ function stepsOf(source: string): (Measured & { scenario: string; group: string 
     }));
 }
 
-/** The benchmark's scenario sizes (bench/run.ts, full mode), for the subscription-seconds of a step. */
+/** The benchmark's scenario sizes (bench/scenarios.ts, full mode), for the subscription-seconds of a step. */
 const SUBSCRIPTIONS: Record<string, number> = { hot: 1, 'hot-array': 1, shared: 100, sparse: 1000, failing: 1 };
 const EVENTS_PER_REQUEST: Record<string, number> = { 'hot-array': 100 };
 
