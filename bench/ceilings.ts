@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { buildPayloadBody } from '../domain/payload';
 import { sleep, spawnEntry } from '../harness/processes';
-import type { Stack } from './stack';
+import type { Stack } from '../harness/stack';
 
 /** Runs `operation` in `concurrency` loops for `durationMs`; answers how many completed per second. */
 async function closedLoopRate(concurrency: number, durationMs: number, operation: () => Promise<unknown>): Promise<number> {

@@ -6,7 +6,7 @@
  * two modes at once, except the two pairs that run together (`--hand-overs` with `--against`,
  * `--restarts` with `--compare-env`).
  */
-import type { TemporalKind } from './stack';
+import type { TemporalKind } from '../harness/stack';
 import { COMPARISON_LOADS, PEER_CASE_KEYS, SCENARIO_NAMES, SHEDDING_START, type ComparisonLoads } from './scenarios';
 
 /** The two sides of an A/B comparison on alternating stacks (bench/modes/compare.ts). */

@@ -22,7 +22,7 @@ import { profileRun } from './modes/profile';
 import { restartsRun } from './modes/restarts';
 import { sheddingRun } from './modes/shedding';
 import { BenchOptionsError, parseBenchOptions, resultsPrefix, type BenchOptions } from './options';
-import { liveStacks } from './stack';
+import { liveStacks } from '../harness/stack';
 import { BACKOFF_SCALE, CONCURRENCY, killLoad, stepSecondsOf, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport } from './step';
 
 function runMode(options: BenchOptions): Promise<ModeReport> {

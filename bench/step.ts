@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, rssMb, sleep, spawnEntry } from '../harness/processes';
-import { percentile, TOKEN, type Stack, type TemporalKind } from './stack';
+import { HARNESS_TOKEN } from '../harness/token';
+import { percentile, type Stack, type TemporalKind } from '../harness/stack';
 import type { BenchOptions } from './options';
 import type { Scenario } from './scenarios';
 
@@ -63,7 +64,7 @@ async function offer(quick: boolean, stack: MeasuredStack, scenario: Scenario, p
     env: {
       ...process.env,
       API_URL: stack.apiUrl,
-      API_TOKEN: TOKEN,
+      API_TOKEN: HARNESS_TOKEN,
       PARTNER_IDS_FILE: partnersFile,
       MODE: mode,
       RATE: String(rate),

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../harness/processes';
-import { TOKEN, type Stack } from './stack';
+import { HARNESS_TOKEN } from '../harness/token';
+import type { Stack } from '../harness/stack';
 import type { Comparison } from './options';
 
 /** One side of an A/B comparison: which code, and how its stacks are started and prepared. */
@@ -59,7 +60,7 @@ function catalogVariants(): [Variant, Variant] {
   const addType = async (stack: Stack) => {
     const response = await fetch(`${stack.apiUrl}/v1/event-types`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'page.viewed', description: 'A page was viewed (benchmark load)', schema, example: { client: 0, seq: 0, sentAt: 0 } }),
     });
     if (response.status !== 201) throw new Error(`creating the event type answered ${response.status}: ${await response.text()}`);

@@ -10,17 +10,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { cpuSeconds, createSubscription, freePort, rssMb, waitForHealthy } from '../harness/processes';
+import { connectWhenUp } from '../harness/connect';
+import { HARNESS_TOKEN } from '../harness/token';
+import { cpuSeconds, createSubscription, freePort, rssMb, sleep, waitForHealthy } from '../harness/processes';
 import { newKeyEntry } from '../codec/key-ring';
 import type { ClusterProcess } from '../scripts/dev/temporal-cluster';
 import { startDevServerProcess } from '../scripts/dev/temporal-dev-server';
-import { startTestCluster, type TestCluster } from '../test/support/cluster';
+import { startTestCluster, type TestCluster } from '../harness/cluster';
 import { makeCa, makeLeaf, type Pem } from '../scripts/dev/certs';
-import { startProjectProcess, type ProjectProcess } from '../test/support/processes';
-import { Receiver, type Reply } from '../test/support/receiver';
+import { startProjectProcess, type ProjectProcess } from '../harness/processes';
+import { Receiver, type Reply } from '../harness/receiver';
 
-export const TOKEN = 'chaos-token-0123456789abcdef';
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How the receiver treats requests (and, for `tls`, handshakes) right now. */
 export type ReceiverMode = 'ok' | '500' | 'hang' | 'reset' | 'half-body' | 'redirect' | 'tls' | 'down';
@@ -132,7 +132,7 @@ export class Cluster {
     this.env = {
       TEMPORAL_ADDRESS: this.address,
       ...this.temporalCluster?.cluster.clientEnv(),
-      API_TOKEN: TOKEN,
+      API_TOKEN: HARNESS_TOKEN,
       WEBHOOK_CLIENT_CERT: client.cert,
       WEBHOOK_CLIENT_KEY: client.key,
       WEBHOOK_CA_CERT: partnerCa.cert,
@@ -181,22 +181,14 @@ export class Cluster {
     await this.connect({ address: this.address });
   }
 
+  /** Waits until Temporal answers; the first time, keeps the connection for the scenario's client. */
   private async connect(options: ConnectionOptions): Promise<void> {
-    for (let i = 0; i < 240; i++) {
-      try {
-        const connection = await Connection.connect({ ...options, connectTimeout: 500 });
-        await connection.workflowService.getSystemInfo({});
-        if (this.connection) await connection.close();
-        else {
-          this.connection = connection;
-          this.client = new Client({ connection });
-        }
-        return;
-      } catch {
-        await sleep(250);
-      }
+    const connection = await connectWhenUp(options, 180_000);
+    if (this.connection) await connection.close();
+    else {
+      this.connection = connection;
+      this.client = new Client({ connection });
     }
-    throw new Error(`Temporal did not answer at ${options.address}`);
   }
 
   /** On a cluster: kill -9 of one of its processes (PostgreSQL: an immediate shutdown, as after a crash). */
@@ -247,7 +239,7 @@ export class Cluster {
 
   async createSubscription(partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
     const [api] = this.apiUrls();
-    const id = await createSubscription(api!, TOKEN, partnerId, { url: this.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching });
+    const id = await createSubscription(api!, HARNESS_TOKEN, partnerId, { url: this.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching });
     this.subscriptionIds.set(partnerId, id);
     return id;
   }

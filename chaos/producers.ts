@@ -4,7 +4,8 @@
  * dropped connection, a 503) with the same `id`, on whichever API is alive, until it is.
  */
 import { randomUUID } from 'node:crypto';
-import { sleep, TOKEN } from './cluster';
+import { HARNESS_TOKEN } from '../harness/token';
+import { sleep } from '../harness/processes';
 
 export interface ProducerOptions {
   partners: string[];
@@ -81,7 +82,7 @@ export class Producers {
     try {
       const response = await fetch(`${api}/v1/partners/${partner}/events`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' },
         body,
         signal: AbortSignal.timeout(15_000),
       });

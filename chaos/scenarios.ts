@@ -4,7 +4,9 @@
  * time and traffic.
  */
 import { checkInvariants, violations, type BatchingRule, type ReceivedBody, type Verdict } from './checker';
-import { Cluster, sleep, TOKEN, type ClusterShape, type ReceiverMode } from './cluster';
+import { HARNESS_TOKEN } from '../harness/token';
+import { sleep } from '../harness/processes';
+import { Cluster, type ClusterShape, type ReceiverMode } from './cluster';
 import { Producers } from './producers';
 
 export interface ScenarioOptions {
@@ -121,7 +123,7 @@ export const scenarios: Scenario[] = [
         const requests = cluster.log.filter((entry) => entry.path === path).length;
         const running = await cluster.client.workflow.count(`WebhookSubscriptionId = '${subscriptionId}' AND WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running'`);
         const [api] = cluster.apiUrls();
-        const view = (await fetch(`${api}/v1/partners/chaos-dead/subscriptions/${subscriptionId}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json())) as { endpointHealth?: { heldBatches: number } };
+        const view = (await fetch(`${api}/v1/partners/chaos-dead/subscriptions/${subscriptionId}`, { headers: { authorization: `Bearer ${HARNESS_TOKEN}` } }).then((r) => r.json())) as { endpointHealth?: { heldBatches: number } };
         const server = cluster.serverResources();
         notes.push(
           `${String(Math.round((loadMs * step) / 6000)).padStart(4)}${String(requests).padStart(10)}${String(running.count).padStart(17)}` +

@@ -6,7 +6,7 @@
  * scenario and load, B ÷ A of CPU per 1,000 events, Temporal actions per 1,000 events and accepted/s.
  */
 import { receiverCeiling, temporalCeiling } from '../ceilings';
-import { createSubscriptions, startStack } from '../stack';
+import { createSubscriptions, startStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, printStalls, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import { variantsOf } from '../variants';

@@ -6,11 +6,11 @@
  */
 import { receiverCeiling, temporalCeiling } from '../ceilings';
 import { rssMb } from '../../harness/processes';
-import { createSubscriptions, startStack } from '../stack';
+import { createSubscriptions, startStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, printStalls, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';
-import type { TemporalKind } from '../stack';
+import type { TemporalKind } from '../../harness/stack';
 
 interface ScenarioResult {
   description: string;

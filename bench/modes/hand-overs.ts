@@ -4,7 +4,7 @@
  * continue-as-new: every run's 202 p99, 503s and failed workflow tasks. With `--against=<revision>`,
  * that revision's runs alternate with the working tree's.
  */
-import { createSubscription, startStack } from '../stack';
+import { createSubscription, startStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import { revisionVariants, type Variant } from '../variants';

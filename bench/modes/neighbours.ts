@@ -6,7 +6,8 @@
  * windowMs + 2 s during the load and after the restart. On the dev server only: its stack restarts it.
  */
 import { createSubscription as createOne, freePort } from '../../harness/processes';
-import { createSubscription, startStack, TOKEN } from '../stack';
+import { HARNESS_TOKEN } from '../../harness/token';
+import { createSubscription, startStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, printStalls, stepRunner, type ModeReport } from '../step';
 import type { OptionsOf } from '../options';
@@ -22,7 +23,7 @@ export async function neighboursRun(options: OptionsOf<'neighbours'>): Promise<M
     const refusing = `http://127.0.0.1:${await freePort()}/hook`;
     const deadPartners = Array.from({ length: dead }, (_, i) => `refused-${i}`);
     for (const partnerId of deadPartners) {
-      await createOne(stack.apiUrl, TOKEN, partnerId, { url: refusing, eventTypes: ['page.viewed'], batching });
+      await createOne(stack.apiUrl, HARNESS_TOKEN, partnerId, { url: refusing, eventTypes: ['page.viewed'], batching });
     }
     await createSubscription(stack, 'healthy', batching);
     // The backlog: about 20 failing batches per refusing partner, then retrying as the load runs.

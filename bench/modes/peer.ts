@@ -8,7 +8,7 @@
  * says. `--scenario=` picks cases by key.
  */
 import { temporalCeiling } from '../ceilings';
-import { createSubscriptions, startStack } from '../stack';
+import { createSubscriptions, startStack } from '../../harness/stack';
 import { peerCases } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';

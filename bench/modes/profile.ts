@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadProfiles } from '../profile-summary';
-import { createSubscription, startStack } from '../stack';
+import { createSubscription, startStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, type ModeReport } from '../step';
 import type { OptionsOf } from '../options';

@@ -8,7 +8,7 @@
  * carries over). With `--compare-env=`, the scenario once with those settings and once without.
  * On the dev server only: its stack restarts the worker.
  */
-import { createSubscriptions, percentile, startStack } from '../stack';
+import { createSubscriptions, percentile, startStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, sequence, stepRunner, type ModeReport, type RunStep } from '../step';
 import { envVariants, type Variant } from '../variants';

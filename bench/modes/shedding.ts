@@ -6,7 +6,7 @@
  * target (issue #26): at twice the sustained load the accepted requests keep a 202 p99 of 1 s at
  * most, the others get 503 with Retry-After within 50 ms, and every accepted event arrives.
  */
-import { createSubscriptions, startStack, type Stack } from '../stack';
+import { createSubscriptions, startStack, type Stack } from '../../harness/stack';
 import { chosenScenarios, SHEDDING_START } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, summaryOf, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';

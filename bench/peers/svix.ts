@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, root, sleep } from '../../harness/processes';
 import { idOf, postgresBinDir, waitUntil } from '../../scripts/dev/temporal-cluster';
-import { BenchReceiver, forEachConcurrently, liveStacks } from '../stack';
+import { LoadReceiver } from '../../harness/receiver';
+import { forEachConcurrently, liveStacks } from '../../harness/stack';
 
 /** The commit build-svix.sh builds (svix-server 1.100.0). */
 export const SVIX_COMMIT = '4fc0cfb8b426c87ef7e2b937e7d896a71d456a47';
@@ -32,7 +33,7 @@ export const SVIX_SETTINGS = {
 export interface SvixStack {
   apiUrl: string;
   token: string;
-  receiver: BenchReceiver;
+  receiver: LoadReceiver;
   pids: { svix: number[]; postgres: number[]; redis: number[] };
   backlog: () => number;
   /** What the load generator needs to post to it. */
@@ -86,8 +87,7 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitUntil('svix-server', 60_000, async () => (await fetch(`${apiUrl}/api/v1/health/`).catch(() => undefined))?.ok === true);
 
-    const receiver = new BenchReceiver();
-    await receiver.start();
+    const receiver = await LoadReceiver.start();
     const call = async (path: string, body: unknown) => {
       const response = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (response.status !== 201) throw new Error(`svix ${path}: ${response.status} ${await response.text()}`);
@@ -111,7 +111,7 @@ export async function startSvixStack(binary: string): Promise<SvixStack> {
         return ids;
       },
       async stop() {
-        receiver.close();
+        await receiver.close();
         await stop();
         liveStacks.delete(stack);
       },

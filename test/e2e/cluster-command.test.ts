@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../../scripts/dev/temporal-cluster';
 import { portInUse, spawnEntry } from '../../harness/processes';
-import { freePort } from '../support/processes';
-import { Receiver } from '../support/receiver';
-import { eventually } from '../support/temporal';
+import { freePort } from '../../harness/processes';
+import { Receiver } from '../../harness/receiver';
+import { eventually } from '../../harness/temporal';
+import { HARNESS_TOKEN } from '../../harness/token';
 
-const TOKEN = 'cluster-command-token-0123456789';
 
 /**
  * `npm run cluster` as a user runs it (scripts/dev/cluster.ts, the command behind it): it prints the
@@ -44,7 +44,7 @@ describe('npm run cluster', () => {
   const call = (method: string, path: string, body?: unknown) =>
     fetch(`${apiUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${HARNESS_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
 
@@ -61,7 +61,7 @@ describe('npm run cluster', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
       TEMPORAL_UI_PORT: String(ports.ui),
       API_PORT: String(apiPort),
-      API_TOKEN: TOKEN,
+      API_TOKEN: HARNESS_TOKEN,
       WORKER_METRICS_PORT: String(await freePort()),
       CODEC_PORT: String(await freePort()),
       WEBHOOK_ALLOW_HTTP: 'true',
@@ -82,7 +82,7 @@ describe('npm run cluster', () => {
     for (const line of ['API', 'Temporal UI', 'Temporal', 'API token', 'Data']) expect(output).toMatch(new RegExp(`^    ${line} +\\S`, 'm'));
     expect(output).toContain(`API           ${apiUrl}`);
     expect(output).toContain(`Temporal UI   http://127.0.0.1:${ports.ui}`);
-    expect(output).toContain(`API token     ${TOKEN} (from API_TOKEN)`);
+    expect(output).toContain(`API token     ${HARNESS_TOKEN} (from API_TOKEN)`);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces`)).status).toBe(200);
     // Encryption on, with a key made at first start and kept with the cluster's data; the Web UI
     // is pointed at the codec server.

@@ -6,9 +6,9 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, makeLeaf } from '../../scripts/dev/certs';
 import { FRONTEND_SERVER_NAME, temporalServices } from '../../scripts/dev/temporal-cluster';
-import { startTestCluster, type TestCluster } from '../support/cluster';
-import { startProjectProcess } from '../support/processes';
-import { temporalCliPath } from '../support/temporal';
+import { startTestCluster, type TestCluster } from '../../harness/cluster';
+import { startProjectProcess } from '../../harness/processes';
+import { temporalCliPath } from '../../harness/temporal';
 
 const run = promisify(execFile);
 

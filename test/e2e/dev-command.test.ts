@@ -4,13 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdsInClear } from '../support/cluster';
+import { holdsInClear } from '../../harness/cluster';
 import { isAlive, portInUse, spawnEntry } from '../../harness/processes';
-import { freePort } from '../support/processes';
-import { Receiver } from '../support/receiver';
-import { eventually } from '../support/temporal';
+import { freePort } from '../../harness/processes';
+import { Receiver } from '../../harness/receiver';
+import { eventually } from '../../harness/temporal';
+import { HARNESS_TOKEN } from '../../harness/token';
 
-const TOKEN = 'dev-command-token-0123456789';
 
 /**
  * `npm run dev` as a user runs it (scripts/dev/dev.ts, the command behind it): a key ring made at
@@ -34,7 +34,7 @@ describe('npm run dev', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
       TEMPORAL_UI_PORT: String(await freePort()),
       API_PORT: String(await freePort()),
-      API_TOKEN: TOKEN,
+      API_TOKEN: HARNESS_TOKEN,
       WORKER_METRICS_PORT: String(await freePort()),
       CODEC_PORT: String(await freePort()),
       WEBHOOK_ALLOW_HTTP: 'true',
@@ -94,7 +94,7 @@ describe('npm run dev', () => {
 
     const marker = `dev-marker-${Date.now()}`;
     const call = (path: string, body: unknown) =>
-      fetch(`http://127.0.0.1:${env.API_PORT}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`http://127.0.0.1:${env.API_PORT}${path}`, { method: 'POST', headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await call('/v1/partners/dev/subscriptions', { url: receiver.url(`/dev?k=${marker}`), eventTypes: ['t'], batching: { maxEvents: 1 } })).status).toBe(201);
     expect((await call('/v1/partners/dev/events', { type: 't', data: { note: marker } })).status).toBe(202);
     const delivered = await eventually(() => receiver.requests.find((r) => r.path.startsWith('/dev')), 30_000, 'the delivery');

@@ -10,10 +10,10 @@ import { newKeyEntry } from '../../codec/key-ring';
 import { waitForHealthy } from '../../harness/processes';
 import { temporalConnection } from '../../platform/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
-import { Receiver } from '../support/receiver';
-import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../support/processes';
-import { clusterBackend, devServerBackend, holdsInClear } from '../support/cluster';
-import { eventually, temporalCliPath } from '../support/temporal';
+import { Receiver } from '../../harness/receiver';
+import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../../harness/processes';
+import { clusterBackend, devServerBackend, holdsInClear } from '../../harness/cluster';
+import { eventually, temporalCliPath } from '../../harness/temporal';
 
 /** Listens on `port` on loopback; answers undefined when something else holds it already (which serves as well). */
 function holdPort(port: number): Promise<Server | undefined> {

@@ -7,12 +7,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { PortalKeys } from '../../api/portal/session';
-import { TEST_TOKEN } from '../support/api';
-import { createTestWorker, testConfig } from '../support/harness';
-import { freePort } from '../support/processes';
+import { HARNESS_TOKEN } from '../../harness/token';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { freePort } from '../../harness/processes';
 import { launchChromium, screenshotPath } from '../support/browser';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 /**
  * Depo in a real browser (Debian's Chromium via playwright-core) against the real API app served
@@ -38,7 +38,7 @@ describe('Depo, the partner portal', () => {
     running = worker.run();
     receiver = await Receiver.start();
     receiver.responder = (request) => (request.path === '/depo-down' && downUntilRedelivery ? { status: 500, body: 'partner endpoint is down' } : 200);
-    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TEST_TOKEN }] });
+    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: HARNESS_TOKEN }] });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }) as Server;
@@ -57,7 +57,7 @@ describe('Depo, the partner portal', () => {
   const admin = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${HARNESS_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -12,13 +12,13 @@ import { EncryptionCodec } from '../../codec/payload-codec';
 import { waitForHealthy } from '../../harness/processes';
 import type { Config } from '../../platform/config';
 import { batchWorkflowId } from '../../workflows/ids';
-import { apiFor } from '../support/api';
+import { apiFor } from '../../harness/api';
 import { launchChromium, screenshotPath } from '../support/browser';
-import { createTestWorker, testConfig } from '../support/harness';
-import { startTestCluster, type TestCluster } from '../support/cluster';
-import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../support/processes';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { startTestCluster, type TestCluster } from '../../harness/cluster';
+import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../../harness/processes';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 /**
  * What an operator sees of an encrypted batch in the Temporal Web UI: with the codec endpoint

@@ -2,12 +2,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFor } from '../support/api';
-import { createTestWorker, testConfig } from '../support/harness';
-import { freePort } from '../support/processes';
+import { apiFor } from '../../harness/api';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { freePort } from '../../harness/processes';
 import { launchChromium, screenshotPath } from '../support/browser';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 /**
  * What an operator does: open the Temporal Web UI with a query from docs/operations.md and find

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useServerSuite, type ServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * Paging through a subscription's batches with Temporal's visibility page tokens as cursors:

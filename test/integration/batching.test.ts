@@ -8,10 +8,10 @@ import type { deliveryWorkflow, DeliveryWorkflowInput } from '../../workflows/de
 import { batchWorkflowId } from '../../workflows/ids';
 import { eventsSignal, stateQuery } from '../../workflows/messages';
 import { subscriptionIdKey } from '../../workflows/search-attributes';
-import type { Receiver } from '../support/receiver';
+import type { Receiver } from '../../harness/receiver';
 import { useServerSuite } from '../support/suite';
-import { makeEvent, startSubscription } from '../support/harness';
-import { eventually } from '../support/temporal';
+import { makeEvent, startSubscription } from '../../harness/in-process';
+import { eventually } from '../../harness/temporal';
 
 /** The batching workflow against a real Temporal dev server, delivering to a real local receiver. */
 describe('subscription workflow on a real Temporal server', () => {

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { eventsSignal } from '../../workflows/messages';
-import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { createTestWorker, makeEvent, startSubscription, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 const { EventType } = proto.temporal.api.enums.v1;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;

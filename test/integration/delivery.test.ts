@@ -2,11 +2,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, retrySchedule } from '../../domain/schedule';
 import { batchWorkflowId } from '../../workflows/ids';
-import { apiFor } from '../support/api';
-import { createTestWorker, testConfig } from '../support/harness';
-import type { Receiver } from '../support/receiver';
+import { apiFor } from '../../harness/api';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import type { Receiver } from '../../harness/receiver';
 import { useServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * Delivery as a partner and an operator see it, on a real dev server: retries on the schedule

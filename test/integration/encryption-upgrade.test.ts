@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyEntry } from '../../codec/key-ring';
 import type { Config } from '../../platform/config';
 import { subscriptionWorkflowId } from '../../workflows/ids';
-import { apiFor } from '../support/api';
-import { createTestWorker, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer, workflowBundle } from '../support/temporal';
+import { apiFor } from '../../harness/api';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer, workflowBundle } from '../../harness/temporal';
 
 /**
  * Turning encryption on under a running deployment, on a real dev server: a subscription created

@@ -10,8 +10,8 @@ import { subscriptionWorkflowId } from '../../workflows/ids';
 import { configureUpdate, endpointSignal, eventsSignal, stateQuery, type SubscriptionMemo } from '../../workflows/messages';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
 import { searchAttributeTypes } from '../../scripts/ops/temporal-setup';
-import { makeEvent, testConfig } from '../support/harness';
-import { startTimeSkippingServer, workflowBundle } from '../support/temporal';
+import { makeEvent, testConfig } from '../../harness/in-process';
+import { startTimeSkippingServer, workflowBundle } from '../../harness/temporal';
 
 /**
  * The endpoint gate at its real durations (DELIVERY_BACKOFF_SCALE 1: 26 attempts over about 30

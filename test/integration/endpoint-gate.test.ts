@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GATE_AFTER_FAILED_ATTEMPTS } from '../../domain/schedule';
-import type { apiFor } from '../support/api';
-import type { Receiver } from '../support/receiver';
+import type { apiFor } from '../../harness/api';
+import type { Receiver } from '../../harness/receiver';
 import { useServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * The endpoint gate on a real dev server: once a batch has failed three attempts, newer batches are

@@ -1,12 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../../platform/endpoint-resolver';
-import { apiFor } from '../support/api';
+import { apiFor } from '../../harness/api';
 import { createApp } from '../../api/app';
-import { createTestWorker, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
-import { TEST_TOKEN } from '../support/api';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
+import { HARNESS_TOKEN } from '../../harness/token';
 
 /**
  * The endpoint policy where it matters most: at every attempt, against the address actually
@@ -39,13 +39,13 @@ describe('the endpoint policy on a real Temporal server', () => {
     const app = createApp({
       client: env.client,
       config,
-      tokens: [{ role: 'admin', token: TEST_TOKEN }],
+      tokens: [{ role: 'admin', token: HARNESS_TOKEN }],
       resolver: answers({ 'internal.example': ['10.1.2.3'], 'v6.example': ['fd12::1'], 'metadata.example': ['169.254.169.254'] }),
     });
     for (const host of ['internal.example', 'v6.example', 'metadata.example', '127.0.0.1', '[::1]']) {
       const response = await app.request('/v1/partners/p/subscriptions', {
         method: 'POST',
-        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ url: `http://${host}/hook`, eventTypes: ['t'] }),
       });
       expect(response.status, host).toBe(400);
@@ -56,10 +56,10 @@ describe('the endpoint policy on a real Temporal server', () => {
   it('refuses, at the attempt, a host that resolved to a public address when saved and to loopback when connecting', async () => {
     const config = testConfig(strict);
     // Saved while the name pointed at a public address; by the time of delivery it points at loopback.
-    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TEST_TOKEN }], resolver: answers({ 'rebind.example': ['203.0.113.10'] }) });
+    const app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: HARNESS_TOKEN }], resolver: answers({ 'rebind.example': ['203.0.113.10'] }) });
     const worker = await createTestWorker(env, config, { resolver: answers({ 'rebind.example': ['127.0.0.1', '::1'] }) });
     await worker.runUntil(async () => {
-      const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
+      const headers = { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' };
       const { port } = new URL(receiver.url()).port ? { port: new URL(receiver.url()).port } : { port: '80' };
       const created = await app.request('/v1/partners/rebind/subscriptions', {
         method: 'POST',

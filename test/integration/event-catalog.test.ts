@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventTypeStore } from '../../stores/event-type-store';
-import { apiFor } from '../support/api';
+import { apiFor } from '../../harness/api';
 import { useServerSuite, type ServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * The event-type catalog on a real dev server: types stored as workflows, schemas checked when

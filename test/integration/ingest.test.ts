@@ -4,11 +4,11 @@ import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES } from '../../domain/schema';
 import { stateQuery } from '../../workflows/messages';
-import { apiFor } from '../support/api';
-import { startSubscription } from '../support/harness';
-import type { Receiver } from '../support/receiver';
+import { apiFor } from '../../harness/api';
+import { startSubscription } from '../../harness/in-process';
+import type { Receiver } from '../../harness/receiver';
 import { useServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /** Ingest through the real API app into a real Temporal server: routing, group commit, limits. */
 describe('ingest on a real Temporal server', () => {

@@ -11,9 +11,10 @@ import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
 import { freePort, sleep } from '../../harness/processes';
 import { startDevServerProcess } from '../../scripts/dev/temporal-dev-server';
-import { createTestWorker, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually } from '../support/temporal';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually } from '../../harness/temporal';
+import { HARNESS_TOKEN } from '../../harness/token';
 
 /**
  * Load shedding (INGEST_SHED_AFTER_MS) against a real dev server that the test freezes with
@@ -22,7 +23,6 @@ import { eventually } from '../support/temporal';
  * behind the stalled signal; once Temporal answers again, the same request is accepted and every
  * accepted event is delivered exactly once.
  */
-const TOKEN = 'shed-token-0123456789abcdef';
 
 describe('load shedding', () => {
   let server: ChildProcess;
@@ -49,7 +49,7 @@ describe('load shedding', () => {
     worker = await createTestWorker(env, config);
     running = worker.run();
     receiver = await Receiver.start();
-    app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: TOKEN }] });
+    app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: HARNESS_TOKEN }] });
   });
 
   afterAll(async () => {
@@ -63,7 +63,7 @@ describe('load shedding', () => {
   });
 
   const post = (path: string, body: unknown) =>
-    app.request(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    app.request(path, { method: 'POST', headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('refuses events for a subscription behind a stalled signal with 503 and Retry-After, then accepts their retry once', async () => {
     const [warm, stalledId, shed1, shed2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
@@ -110,9 +110,9 @@ describe('load shedding', () => {
 
   it('refuses events past its admission limit with 503 and Retry-After while Temporal is behind, then admits their retry; nothing is lost or doubled', async () => {
     // Only the admission limit: the per-subscription shedding is off here.
-    const admitting = createApp({ client: env.client, config: { ...config, ingest: { ...config.ingest, admissionTargetMs: 200, shedAfterMs: Infinity } }, tokens: [{ role: 'admin', token: TOKEN }] });
+    const admitting = createApp({ client: env.client, config: { ...config, ingest: { ...config.ingest, admissionTargetMs: 200, shedAfterMs: Infinity } }, tokens: [{ role: 'admin', token: HARNESS_TOKEN }] });
     const send = (path: string, body: unknown) =>
-      admitting.request(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      admitting.request(path, { method: 'POST', headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const paths = ['/admit-a', '/admit-b', '/admit-c'];
     for (const path of paths) {
       const created = await send('/v1/partners/admit/subscriptions', { url: receiver.url(path), eventTypes: [path], batching: { windowMs: 1_000, maxEvents: 100 } });

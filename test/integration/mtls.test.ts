@@ -6,11 +6,11 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../platform/config';
 import type { Resolver } from '../../platform/endpoint-resolver';
-import { apiFor } from '../support/api';
+import { apiFor } from '../../harness/api';
 import { makeCa, makeLeaf, type Pem } from '../../scripts/dev/certs';
-import { createTestWorker, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 /**
  * Deliveries over mutual TLS to real HTTPS receivers, with certificates made here by openssl.

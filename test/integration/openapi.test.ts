@@ -8,9 +8,9 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { root } from '../../harness/processes';
-import { TEST_TOKEN } from '../support/api';
+import { HARNESS_TOKEN } from '../../harness/token';
 import { useServerSuite, type ServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * The OpenAPI document is the API's own: every route is documented and every documented operation
@@ -38,7 +38,7 @@ describe('the OpenAPI document', () => {
   let s: ServerSuite;
   useServerSuite({ DELIVERY_BACKOFF_SCALE: '0.00001' }, (suite) => (s = suite));
 
-  const appFor = () => createApp({ client: s.env.client, config: s.config, tokens: [{ role: 'admin', token: TEST_TOKEN }, { role: 'producer', token: PRODUCER }] });
+  const appFor = () => createApp({ client: s.env.client, config: s.config, tokens: [{ role: 'admin', token: HARNESS_TOKEN }, { role: 'producer', token: PRODUCER }] });
 
   async function documentOf(app: ReturnType<typeof appFor>): Promise<Document> {
     const response = await app.request('/openapi.json');
@@ -88,7 +88,7 @@ describe('the OpenAPI document', () => {
     const exercised = new Set<string>();
 
     /** Calls the app, then checks the answer against the operation's documented responses. */
-    async function call(operationId: string, method: string, path: string, { body, token = TEST_TOKEN }: { body?: unknown; token?: string | null } = {}) {
+    async function call(operationId: string, method: string, path: string, { body, token = HARNESS_TOKEN }: { body?: unknown; token?: string | null } = {}) {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';

@@ -2,10 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnEntry } from '../../harness/processes';
-import { apiFor } from '../support/api';
-import { TEST_SIGNING_KEY, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer } from '../support/temporal';
+import { apiFor } from '../../harness/api';
+import { TEST_SIGNING_KEY, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer } from '../../harness/temporal';
 
 /**
  * Bulk recovery on a real dev server, with real worker processes (one killed with SIGKILL halfway):

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodePayload } from '../../codec/payload-codec';
 import { useServerSuite, type ServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 
 /**
  * Retry-After on a real server: DELIVERY_BACKOFF_SCALE 0.0001 makes the schedule's first wait

@@ -9,9 +9,9 @@ import { MAX_ATTEMPTS, retrySchedule } from '../../domain/schedule';
 import type { DeliveryWorkflowInput } from '../../workflows/delivery';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
-import { testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { startTimeSkippingServer, workflowBundle } from '../support/temporal';
+import { testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { startTimeSkippingServer, workflowBundle } from '../../harness/temporal';
 
 /**
  * The real 30-day schedule (DELIVERY_BACKOFF_SCALE 1) on Temporal's time-skipping test server:

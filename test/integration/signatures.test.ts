@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { subscriptionWorkflowId, batchWorkflowId } from '../../workflows/ids';
 import { useServerSuite, type ServerSuite } from '../support/suite';
-import { eventually } from '../support/temporal';
+import { eventually } from '../../harness/temporal';
 import { signatureHeadersOf, verifyWithNpm, verifyWithPython, type SignedRequest } from '../support/verifiers';
 
 /** Every string and payload in `value`, payload bytes read as UTF-8: what a reader of the stored history would see. */

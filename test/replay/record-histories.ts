@@ -15,11 +15,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventsSignal } from '../../workflows/messages';
 import { batchWorkflowId, eventTypeWorkflowId, recoveryWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
-import { apiFor } from '../support/api';
+import { apiFor } from '../../harness/api';
 import { manifestPath, patchesIn, readManifest, SCENARIO_PINS, workflowTypeOf, type ExportedHistory } from './corpus';
-import { createTestWorker, makeEvent, startSubscription, testConfig } from '../support/harness';
-import { Receiver } from '../support/receiver';
-import { eventually, startDevServer, temporalCliPath } from '../support/temporal';
+import { createTestWorker, makeEvent, startSubscription, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { eventually, startDevServer, temporalCliPath } from '../../harness/temporal';
 
 const SCENARIOS = ['count', 'window', 'continue', 'shorter-run', 'burst', 'handover', 'updated', 'retried', 'gate-released', 'gate-exhausted', 'event-type', 'rotate-secret', 'recovery'];
 const root = fileURLToPath(new URL('../../', import.meta.url));

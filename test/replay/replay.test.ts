@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
-import { workflowBundle } from '../support/temporal';
+import { workflowBundle } from '../../harness/temporal';
 import { historyFiles, patchesIn, readHistory, readManifest, workflowTypeOf } from './corpus';
 
 /**

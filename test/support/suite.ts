@@ -2,10 +2,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Config } from '../../platform/config';
-import { apiFor } from './api';
-import { createTestWorker, testConfig } from './harness';
-import { Receiver } from './receiver';
-import { startDevServer } from './temporal';
+import { apiFor } from '../../harness/api';
+import { createTestWorker, testConfig } from '../../harness/in-process';
+import { Receiver } from '../../harness/receiver';
+import { startDevServer } from '../../harness/temporal';
 
 export interface ServerSuite {
   env: TestWorkflowEnvironment;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environmentNames } from '../../platform/config';
 import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/dev/temporal-cluster';
-import { temporalCliPath } from '../support/temporal';
+import { temporalCliPath } from '../../harness/temporal';
 
 /**
  * docker-compose.yml against the code: the Compose schema itself is checked by dclint in

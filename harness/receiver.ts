@@ -32,7 +32,8 @@ export type Responder = (request: ReceivedRequest, index: number) => Reply;
 
 /**
  * A real local webhook receiver (HTTP, or HTTPS with the given certificates) that records every
- * request it gets, so tests assert on what a partner would see.
+ * request it gets, so tests assert on what a partner would see. With `keep: false` it records
+ * nothing and only answers (the benchmark's LoadReceiver, below, counts what it needs).
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
@@ -41,10 +42,14 @@ export class Receiver {
   onRequest: ((request: ReceivedRequest) => Promise<void> | void) | undefined;
   private server!: Server;
 
-  static async start(options: { https?: HttpsOptions } = {}): Promise<Receiver> {
+  private keep = true;
+
+  static async start(options: { https?: HttpsOptions; keep?: boolean } = {}): Promise<Receiver> {
     const receiver = new Receiver();
+    receiver.keep = options.keep ?? true;
     const handler = receiver.handle.bind(receiver);
     receiver.server = options.https ? createHttpsServer(options.https, handler) : createServer(handler);
+    receiver.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
     receiver.scheme = options.https ? 'https' : 'http';
     return receiver;
@@ -57,9 +62,12 @@ export class Receiver {
     (this.server as import('node:https').Server).setSecureContext(options);
   }
 
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   url(path = '/hook', host = '127.0.0.1'): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `${this.scheme}://${host}:${port}${path}`;
+    return `${this.scheme}://${host}:${this.port}${path}`;
   }
 
   async close(): Promise<void> {
@@ -77,7 +85,10 @@ export class Receiver {
         path: req.url ?? '',
         headers: req.headers,
         body: raw.toString('utf8'),
-        sha256: createHash('sha256').update(raw).digest('hex'),
+        // Computed when read: the benchmark's receiver never reads it.
+        get sha256() {
+          return createHash('sha256').update(raw).digest('hex');
+        },
         receivedAt: Date.now(),
       };
       const socket = req.socket as import('node:tls').TLSSocket;
@@ -85,7 +96,7 @@ export class Receiver {
         const cn = socket.getPeerCertificate()?.subject?.CN;
         if (cn) request.clientCertCn = Array.isArray(cn) ? cn.join(',') : cn;
       }
-      const index = this.requests.push(request) - 1;
+      const index = this.keep ? this.requests.push(request) - 1 : -1;
       void Promise.resolve(this.onRequest?.(request)).then(() => this.reply(this.responder(request, index), req, res));
     });
   }
@@ -111,5 +122,56 @@ export class Receiver {
     const { status, headers = {}, body } = typeof reply === 'number' ? { status: reply } : reply;
     res.writeHead(status, { 'content-type': 'text/plain', ...headers });
     res.end(body ?? (status >= 200 && status < 300 ? 'ok' : `refused with ${status}`));
+  }
+}
+
+/**
+ * The receiver under load (the benchmark): answers 200 at once, or 500 for a share `failRatio` of
+ * requests, and notes when each event first arrived, keeping no request.
+ */
+export class LoadReceiver {
+  readonly arrivals = new Map<string, number>();
+  requests = 0;
+  failed = 0;
+  failRatio = 0;
+
+  private constructor(private readonly receiver: Receiver) {}
+
+  static async start(): Promise<LoadReceiver> {
+    const load = new LoadReceiver(await Receiver.start({ keep: false }));
+    load.receiver.responder = (request) => load.answer(request);
+    return load;
+  }
+
+  get port(): number {
+    return this.receiver.port;
+  }
+
+  url(path = '/hook'): string {
+    return this.receiver.url(path);
+  }
+
+  reset(): void {
+    this.arrivals.clear();
+    this.requests = 0;
+    this.failed = 0;
+    this.failRatio = 0;
+  }
+
+  close(): Promise<void> {
+    return this.receiver.close();
+  }
+
+  private answer(request: ReceivedRequest): Reply {
+    this.requests++;
+    if (this.failRatio > 0 && Math.random() < this.failRatio) {
+      this.failed++;
+      return { status: 500, body: 'injected failure' };
+    }
+    const now = request.receivedAt;
+    // A batch of ours ({ events: [...] }), or one event as a peer without batching sends it.
+    const body = JSON.parse(request.body) as { events: { id: string }[] } | { id: string };
+    for (const event of 'events' in body ? body.events : [body]) if (!this.arrivals.has(event.id)) this.arrivals.set(event.id, now);
+    return 200;
   }
 }

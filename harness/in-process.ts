@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { loadConfig, type Config } from '../../platform/config';
-import type { SubscriptionConfig, WebhookEvent } from '../../domain/schema';
-import { createActivities, type ActivityOptions } from '../../activities';
-import { subscriptionWorkflowId } from '../../workflows/ids';
-import type { SubscriptionMemo } from '../../workflows/messages';
-import { partnerIdKey, subscriptionIdKey } from '../../workflows/search-attributes';
-import type { SubscriptionWorkflowInput } from '../../workflows/subscription';
+import { loadConfig, type Config } from '../platform/config';
+import type { SubscriptionConfig, WebhookEvent } from '../domain/schema';
+import { createActivities, type ActivityOptions } from '../activities';
+import { subscriptionWorkflowId } from '../workflows/ids';
+import type { SubscriptionMemo } from '../workflows/messages';
+import { partnerIdKey, subscriptionIdKey } from '../workflows/search-attributes';
+import type { SubscriptionWorkflowInput } from '../workflows/subscription';
 import { workflowBundle } from './temporal';
 
 /** Configuration for tests: plain HTTP to loopback receivers, retries thousands of times faster. */

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { searchAttributeKeys } from '../../workflows/search-attributes';
-import { workflowsPath } from '../../worker/worker';
+import { searchAttributeKeys } from '../workflows/search-attributes';
+import { workflowsPath } from '../worker/worker';
 
 // Failed delivery attempts are expected in tests; keep the SDK's log to real errors.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-const binDir = fileURLToPath(new URL('../../.temporal/bin/', import.meta.url));
+const binDir = fileURLToPath(new URL('../.temporal/bin/', import.meta.url));
 export const temporalCliPath = `${binDir}temporal`;
 export const timeSkippingServerPath = `${binDir}temporal-test-server`;
 

@@ -6,70 +6,26 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from '../harness/processes';
+import { Client, type ConnectionOptions } from '@temporalio/client';
+import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from './processes';
 import { temporalServices } from '../scripts/dev/temporal-cluster';
 import { startDevServerProcess } from '../scripts/dev/temporal-dev-server';
-import { startTestCluster } from '../test/support/cluster';
-
-export const TOKEN = 'bench-token-0123456789abcdef';
+import { HARNESS_TOKEN } from './token';
+import { startTestCluster } from './cluster';
+import { connectWhenUp } from './connect';
+import { LoadReceiver } from './receiver';
 
 export type TemporalKind = 'dev' | 'cluster';
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
 
-/** Answers 200 at once (or 500 for a share of requests), noting when each event first arrived. */
-export class BenchReceiver {
-  readonly arrivals = new Map<string, number>();
-  requests = 0;
-  failed = 0;
-  failRatio = 0;
-  private server!: Server;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.requests++;
-        if (this.failRatio > 0 && Math.random() < this.failRatio) {
-          this.failed++;
-          return void res.writeHead(500).end('injected failure');
-        }
-        const now = Date.now();
-        // A batch of ours ({ events: [...] }), or one event as a peer without batching sends it.
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as { events: { id: string }[] } | { id: string };
-        for (const event of 'events' in body ? body.events : [body]) if (!this.arrivals.has(event.id)) this.arrivals.set(event.id, now);
-        res.writeHead(200).end();
-      });
-    });
-    this.server.keepAliveTimeout = 60_000;
-    this.port = await freePort();
-    await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  reset(): void {
-    this.arrivals.clear();
-    this.requests = 0;
-    this.failed = 0;
-    this.failRatio = 0;
-  }
-
-  close(): void {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-}
-
 export interface Stack {
   address: string;
   apiUrl: string;
   client: Client;
-  receiver: BenchReceiver;
+  receiver: LoadReceiver;
   /** What our processes need to reach Temporal (address, and on the cluster its client certificate). */
   clientEnv: Record<string, string>;
   /** The processes measured; on the cluster, `temporal` is its four services and `postgres` its database. */
@@ -142,22 +98,13 @@ export async function startStack(
   liveStacks.add(starting);
   try {
     const address = connectionOptions.address!;
-    let connection: Connection | undefined;
-    for (let i = 0; i < 120 && !connection; i++) {
-      // A hot run's history can pass gRPC's default 4 MB message limit: this reader takes 64 MB.
-      connection = await Connection.connect({ ...connectionOptions, connectTimeout: 500, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } }).catch(async () => {
-        await sleep(250);
-        return undefined;
-      });
-    }
-    if (!connection) throw new Error('the Temporal server did not start');
-    const receiver = new BenchReceiver();
-    await receiver.start();
+    const connection = await connectWhenUp(connectionOptions);
+    const receiver = await LoadReceiver.start();
     const processEnv = {
       ...process.env,
       ...clientEnv,
       API_PORT: String(apiPort),
-      API_TOKEN: TOKEN,
+      API_TOKEN: HARNESS_TOKEN,
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       WORKER_METRICS_PORT: '0',
@@ -216,7 +163,7 @@ export async function startStack(
         if (stopped) return;
         stopped = true;
         await connection.close();
-        receiver.close();
+        await receiver.close();
         // The worker and the API exit on SIGTERM once drained (and then write their profiles).
         const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
         for (const child of children) child.kill('SIGTERM');
@@ -257,7 +204,7 @@ function workflowBundle(): string {
 }
 
 export function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
-  return createOne(stack.apiUrl, TOKEN, partnerId, { url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching });
+  return createOne(stack.apiUrl, HARNESS_TOKEN, partnerId, { url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching });
 }
 
 /** One subscription for each partner, CREATE_CONCURRENCY at a time: 10,000 one by one take minutes. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePortsBelow32768 } from '../../harness/processes';
-import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../../scripts/dev/temporal-cluster';
+import { freePortsBelow32768 } from './processes';
+import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../scripts/dev/temporal-cluster';
 import { startDevServer } from './temporal';
 
 /**
