@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConflictError } from '../../domain/errors';
 import { EventTypeStore } from '../../stores/event-type-store';
 import { apiFor } from '../../harness/api';
 import { useServerSuite, type ServerSuite } from '../support/suite';
@@ -46,7 +47,7 @@ describe('the event-type catalog', () => {
     expect(changed).toMatchObject({ status: 200, json: { version: 2, description: 'An order was placed by a customer' } });
     // A change checked against version 1 lands after version 2: refused, not silently merged.
     const store = new EventTypeStore(s.env.client, s.config);
-    await expect(store.change('order.created', { description: 'stale' }, 1)).rejects.toMatchObject({ status: 409 });
+    await expect(store.change('order.created', { description: 'stale' }, 1)).rejects.toThrow(ConflictError);
 
     expect(await s.api('POST', '/v1/event-types/order.created/archive')).toMatchObject({ status: 200, json: { archived: true, version: 3 } });
     await eventually(async () => {
