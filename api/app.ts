@@ -10,7 +10,7 @@ import { createSubscriptionSchema, patchSubscriptionSchema } from '../domain/sch
 import { bearerAuth, type AuthVariables } from './auth';
 import { BatchStore } from '../stores/batch-store';
 import { EventCatalog } from './event-catalog';
-import { EventRouter } from './event-router';
+import { EventRouter } from './ingest/event-router';
 import { EventTypeStore } from '../stores/event-type-store';
 import { logJson } from '../platform/log';
 import { ApiMetrics } from './observability';
@@ -18,7 +18,7 @@ import { openApiDocument } from './openapi';
 import { createPortal } from './portal/routes';
 import { PortalKeys } from './portal/session';
 import { problemOf, ProblemError, tooLarge, unavailable } from '../platform/problem';
-import { RefusalLog } from './refusal-log';
+import { RefusalLog } from './ingest/refusal-log';
 import { batchRoutes, type BatchService } from './routes/batches';
 import { eventTypeRoutes } from './routes/event-types';
 import { eventRoutes } from './routes/events';

@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../platform/problem';
-import { RefreshingSnapshot } from './refreshing-snapshot';
+import { RefreshingSnapshot } from './ingest/refreshing-snapshot';
 import type { EventTypeDefinition } from '../workflows/event-type';
 
 // ajv-formats is CommonJS: its function is the default export's default under ESM.

@@ -3,7 +3,7 @@
  * its arithmetic has unit tests; `npm run capacity` (scripts/tools/capacity.ts) reads the measured
  * figures and prints a plan. docs/capacity.md explains it and shows how well it predicted runs.
  *
- * A workload becomes three rates: requests, signals (the API's group commit, api/signal-committer.ts)
+ * A workload becomes three rates: requests, signals (the API's group commit, api/ingest/signal-committer.ts)
  * and batches (the batching rule, domain/batching.ts); every cost is then a sum over those rates,
  * the event rate and the subscriptions running (each costs a little every second: the API's
  * routing table lists them all), each with its own unit cost, fitted to measured steps by least

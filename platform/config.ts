@@ -60,7 +60,7 @@ const environmentSchema = z.object({
   INGEST_SIGNALS_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(0),
   // 0: never refuse events for load.
   INGEST_SHED_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(500),
-  // Admission control (api/admission.ts): the 202 latency it keeps accepted requests near; 0: off.
+  // Admission control (api/ingest/admission.ts): the 202 latency it keeps accepted requests near; 0: off.
   INGEST_ADMISSION_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(750),
   INGEST_MAX_IN_FLIGHT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   UNKNOWN_EVENT_TYPES: z.enum(['allow', 'refuse']).default('allow'),

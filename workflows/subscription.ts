@@ -159,7 +159,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
 /**
  * Marks the subscription's routes changed now, for the API's routing table, which re-reads only
- * the subscriptions marked since its last reading (api/event-router.ts). A subscription created
+ * the subscriptions marked since its last reading (api/ingest/event-router.ts). A subscription created
  * before the mark existed has none until its first change; the table's full readings cover it.
  */
 function noteRoutesChanged(): void {

@@ -6,11 +6,11 @@ import { MAX_EVENT_BYTES, MAX_SIGNAL_BYTES, type EventInput, type WebhookEvent }
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { eventsSignal } from '../../workflows/messages';
 import type { EventCatalog } from '../event-catalog';
-import type { EventRouter } from '../event-router';
+import type { EventRouter } from '../ingest/event-router';
 import type { ApiMetrics } from '../observability';
 import { badRequest, notFound, tooLarge, unavailable } from '../../platform/problem';
-import { AdmissionControl, type LoopDelay } from '../admission';
-import { SignalCommitter } from '../signal-committer';
+import { AdmissionControl, type LoopDelay } from '../ingest/admission';
+import { SignalCommitter } from '../ingest/signal-committer';
 import { isGoneError } from '../../stores/temporal-errors';
 
 /** How long an event request waits for Temporal to record its signal before answering 503. */
@@ -35,7 +35,7 @@ export interface EventIngestService {
   sendTestEvent(partnerId: string, subscriptionId: string): Promise<string>;
 }
 
-/** Event ingest on Temporal: routing, then group-committed signals (api/signal-committer.ts). */
+/** Event ingest on Temporal: routing, then group-committed signals (api/ingest/signal-committer.ts). */
 export class EventIngest implements EventIngestService {
   private readonly committer: SignalCommitter;
   private readonly shedAfterMs: number;

@@ -8,7 +8,7 @@ import type { BatchPage, BatchPageOptions, BatchStore } from '../../stores/batch
 import type { RecoveryStore } from '../../stores/recovery-store';
 import type { RecoveryProgress } from '../../workflows/recovery';
 import type { EventCatalog } from '../event-catalog';
-import type { EventRouter } from '../event-router';
+import type { EventRouter } from '../ingest/event-router';
 import { badRequest, conflict } from '../../platform/problem';
 import type { CreateSubscriptionInput, SubscriptionStore, SubscriptionSummary } from '../../stores/subscription-store';
 

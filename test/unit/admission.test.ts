@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdmissionControl } from '../../api/admission';
+import { AdmissionControl } from '../../api/ingest/admission';
 
 /**
  * Admission control of event requests: a queue that makes 202s late lowers the limit of events in

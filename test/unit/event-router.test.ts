@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGES_LOOKBACK_MS, EventRouter, ROUTES_FULL_REFRESH_MS, ROUTES_REFRESH_MS } from '../../api/event-router';
+import { CHANGES_LOOKBACK_MS, EventRouter, ROUTES_FULL_REFRESH_MS, ROUTES_REFRESH_MS } from '../../api/ingest/event-router';
 import type { RouteChanges, SubscriptionSummary } from '../../stores/subscription-store';
 
 const summary = (id: string, eventTypes: string[], partnerId = 'p1', enabled = true): SubscriptionSummary => ({

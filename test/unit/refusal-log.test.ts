@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RefusalLog } from '../../api/refusal-log';
+import { RefusalLog } from '../../api/ingest/refusal-log';
 
 /** Requests refused for load are logged at most once a second, with how many there were. */
 describe('the log of requests refused for load', () => {

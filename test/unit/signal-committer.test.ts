@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_INTERVAL_MS, SignalCommitter } from '../../api/signal-committer';
+import { MAX_INTERVAL_MS, SignalCommitter } from '../../api/ingest/signal-committer';
 import type { WebhookEvent } from '../../domain/schema';
 
 const event = (id: string): WebhookEvent => ({ id, createdAt: '2026-01-01T00:00:00.000Z', type: 't', data: {} });

@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../domain/schema';
+import type { WebhookEvent } from '../../domain/schema';
 
 /**
  * Group commit of events into signals. Temporal advises about 5 signals a second, sustained, to

@@ -1,5 +1,5 @@
 import { RefreshingSnapshot, type Previous } from './refreshing-snapshot';
-import type { RouteChanges, SubscriptionSummary } from '../stores/subscription-store';
+import type { RouteChanges, SubscriptionSummary } from '../../stores/subscription-store';
 
 export interface Route {
   subscriptionId: string;
