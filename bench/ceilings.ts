@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { buildPayloadBody } from '../domain/payload';
 import { sleep, spawnEntry } from '../harness/processes';
-import type { Stack } from '../harness/stack';
+import type { LoadStack } from '../harness/stack';
 
 /** Runs `operation` in `concurrency` loops for `durationMs`; answers how many completed per second. */
 async function closedLoopRate(concurrency: number, durationMs: number, operation: () => Promise<unknown>): Promise<number> {
@@ -25,7 +25,7 @@ async function closedLoopRate(concurrency: number, durationMs: number, operation
   return Math.round((done / (performance.now() - started)) * 1000);
 }
 
-export async function receiverCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ requestsPerSecond: number }> {
+export async function receiverCeiling(stack: LoadStack, concurrency: number, durationMs: number): Promise<{ requestsPerSecond: number }> {
   const events = Array.from({ length: 100 }, (_, i) => ({ id: randomUUID(), createdAt: new Date().toISOString(), type: 'page.viewed', data: { client: i, seq: i, sentAt: Date.now() } }));
   const body = buildPayloadBody(randomUUID(), new Date().toISOString(), events);
   const pool = new Pool(`http://127.0.0.1:${stack.receiver.port}`, { connections: concurrency });
@@ -38,7 +38,7 @@ export async function receiverCeiling(stack: Stack, concurrency: number, duratio
   return { requestsPerSecond };
 }
 
-export async function temporalCeiling(stack: Stack, concurrency: number, durationMs: number): Promise<{ workflowsPerSecond: number }> {
+export async function temporalCeiling(stack: LoadStack, concurrency: number, durationMs: number): Promise<{ workflowsPerSecond: number }> {
   const taskQueue = `bare-${randomUUID()}`;
   const worker = spawnEntry('bench/bare-worker.ts', [], {
     env: { ...process.env, ...stack.clientEnv, TASK_QUEUE: taskQueue },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { noTemporalCost, perThousandEvents, temporalCost } from './temporal-cost';
 import { cpuSeconds, rssMb, sleep, spawnEntry } from '../harness/processes';
 import { HARNESS_TOKEN } from '../harness/token';
-import { percentile, type Stack, type TemporalKind } from '../harness/stack';
+import { percentile, type LoadStack, type TemporalKind } from '../harness/stack';
 import type { BenchOptions } from './options';
 import type { Scenario } from './scenarios';
 
@@ -53,7 +53,7 @@ export function killLoad(): void {
 }
 
 /** What a step measures: a stack of ours, or a peer's (bench/peers/), which has no Temporal client. */
-export type MeasuredStack = Pick<Stack, 'apiUrl' | 'receiver' | 'backlog' | 'temporalServicePids' | 'postgresTransactions'> & { pids: Record<string, number[]>; client?: Stack['client']; loadEnv?: Record<string, string> };
+export type MeasuredStack = Pick<LoadStack, 'apiUrl' | 'receiver' | 'backlog' | 'temporalServicePids' | 'postgresTransactions'> & { pids: Record<string, number[]>; client?: LoadStack['client']; loadEnv?: Record<string, string> };
 
 async function offer(quick: boolean, stack: MeasuredStack, scenario: Scenario, partners: string[], rate: number, mode: LoadMode): Promise<LoadResult> {
   // In a file: 10,000 partner ids are more than one environment variable may hold (128 KiB).

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../harness/processes';
 import { HARNESS_TOKEN } from '../harness/token';
-import type { Stack } from '../harness/stack';
+import type { LoadStack } from '../harness/stack';
 import type { Comparison } from './options';
 
 /** One side of an A/B comparison: which code, and how its stacks are started and prepared. */
@@ -20,7 +20,7 @@ export interface Variant {
   /** A checkout of another revision whose worker and API run instead of this tree's. */
   root?: string;
   /** Runs on each fresh stack before the subscriptions are created. */
-  prepare?: (stack: Stack) => Promise<void>;
+  prepare?: (stack: LoadStack) => Promise<void>;
 }
 
 /** A comparison's two sides, A then B. */
@@ -57,7 +57,7 @@ function catalogVariants(): [Variant, Variant] {
     required: ['client', 'seq', 'sentAt'],
     additionalProperties: false,
   };
-  const addType = async (stack: Stack) => {
+  const addType = async (stack: LoadStack) => {
     const response = await fetch(`${stack.apiUrl}/v1/event-types`, {
       method: 'POST',
       headers: { authorization: `Bearer ${HARNESS_TOKEN}`, 'content-type': 'application/json' },

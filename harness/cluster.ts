@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortsBelow32768 } from './processes';
 import { TemporalCluster, type ClusterOptions, type ClusterPorts } from '../scripts/dev/temporal-cluster';
-import { startDevServer } from './temporal';
 
 /**
  * A real Temporal cluster for a test (scripts/dev/temporal-cluster.ts, as `npm run cluster` starts it:
@@ -44,44 +43,6 @@ async function testPorts(ui: boolean): Promise<ClusterPorts> {
 }
 
 /**
- * A Temporal server for end-to-end tests, the environment our processes (and the Temporal CLI)
- * need to reach it, and what it holds at rest: the bytes a thief of its disk or backups would read.
- */
-export interface TemporalBackend {
-  name: string;
-  /** What `atRest()` reads, for messages. */
-  store: string;
-  start(): Promise<{ env: Record<string, string>; teardown(): Promise<void>; atRest(): Buffer }>;
-}
-
-export const devServerBackend: TemporalBackend = {
-  name: 'the dev server',
-  store: 'its SQLite file (with its journal)',
-  async start() {
-    const dir = mkdtempSync(join(tmpdir(), 'webhooks-dev-server-'));
-    const dbFile = join(dir, 'temporal.sqlite');
-    const server = await startDevServer(['--db-filename', dbFile]);
-    return {
-      env: { TEMPORAL_ADDRESS: server.address },
-      atRest: () => Buffer.concat([dbFile, `${dbFile}-wal`, `${dbFile}-journal`].map(readIfThere)),
-      async teardown() {
-        await server.teardown();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
-
-export const clusterBackend: TemporalBackend = {
-  name: 'a Temporal cluster (PostgreSQL, four services, mTLS)',
-  store: 'its PostgreSQL database (pg_dump)',
-  async start() {
-    const test = await startTestCluster();
-    return { env: test.cluster.clientEnv(), atRest: () => Buffer.from(test.cluster.dumpDatabase()), teardown: () => test.teardown() };
-  },
-};
-
-/**
  * Whether `marker` is in `store` in any form a reader could decode without a key: its bytes, in
  * hex (how pg_dump prints binary columns), or in base64 (how JSON carries bytes) at each alignment.
  */
@@ -94,14 +55,4 @@ export function holdsInClear(store: Buffer, marker: string): boolean {
     forms.push(Buffer.from(encoded.slice(shift === 0 ? 0 : shift + 1, -4)));
   }
   return forms.some((form) => store.includes(form));
-}
-
-/** A file's bytes, or none if it is not there (SQLite deletes its rollback journal after each transaction). */
-function readIfThere(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    throw err;
-  }
 }

@@ -136,34 +136,63 @@ export function rssMb(pid: number | number[], which: 'now' | 'peak' = 'now'): nu
 
 export interface ProjectProcess {
   child: ChildProcess;
+  /** What it printed (stdout and stderr), when its output is kept; otherwise ''. */
   output: () => string;
   exited: Promise<number | null>;
   /** Settles once the process has exited and its output is all read ('exit' can come before the last of it). */
   closed: Promise<void>;
-  stop: () => Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` if it has not exited. */
+  stop: (graceMs?: number) => Promise<void>;
+  /** SIGKILL: no chance to finish anything. Resolves once it has exited. */
+  kill: () => Promise<void>;
+}
+
+export interface ProjectProcessOptions {
+  args?: string[];
+  nodeArgs?: string[];
+  /** Another checkout to run the entry point from (the benchmark's A/B runs). */
+  cwd?: string;
+  /**
+   * `keep` (the default): stdout and stderr kept in memory for `output()`; `ignore`; or a file
+   * descriptor both go to. The benchmark keeps none: piping a busy worker's log costs its CPU.
+   */
+  output?: 'keep' | 'ignore' | number;
 }
 
 /** Runs one of the project's real entry points (`worker/main.ts`, `api/main.ts`) as its own process. */
-export function startProjectProcess(entry: string, env: Record<string, string>, args: string[] = []): ProjectProcess {
-  const child = spawnEntry(entry, args, {
+export function startProjectProcess(entry: string, env: Record<string, string>, args: string[] | ProjectProcessOptions = {}): ProjectProcess {
+  const { args: entryArgs = [], nodeArgs, cwd, output: keep = 'keep' } = Array.isArray(args) ? { args } : args;
+  const child = spawnEntry(entry, entryArgs, {
+    nodeArgs,
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', keep === 'keep' ? 'pipe' : keep, keep === 'keep' ? 'pipe' : keep],
   });
+  return watchProcess(child);
+}
+
+/** A ProjectProcess of a child already spawned (the Temporal dev server's, say). */
+export function watchProcess(child: ChildProcess): ProjectProcess {
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     child,
     output: () => output,
     exited,
     closed,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    stop: async (graceMs = 10_000) => {
+      if (running()) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+    },
+    kill: async () => {
+      if (running()) child.kill('SIGKILL');
+      await exited;
     },
   };
 }

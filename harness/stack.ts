@@ -1,174 +1,341 @@
 /**
- * The real stack for benchmarks: Temporal (the dev server from the installed binary, SQLite on
- * disk, WAL; or with `temporal: 'cluster'` a cluster as `npm run cluster` runs it: PostgreSQL and
- * four services behind an mTLS frontend), the worker and the API as their own processes, and a
- * fast local receiver in this process.
+ * The one way tests, the benchmark (bench/) and the fault scenarios (chaos/) start a stack of our
+ * processes: Temporal (the dev server as a process on a SQLite file in the stack's folder, or a
+ * cluster as `npm run cluster` runs it: PostgreSQL and four services behind an mTLS frontend),
+ * workers, APIs and a codec server as their own processes, and a receiver in this process. Each
+ * process can be killed with SIGKILL and started again; nothing outlives the command.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ConnectionOptions } from '@temporalio/client';
-import { createSubscription as createOne, freePort, root as projectRoot, sleep, spawnEntry, waitForHealthy } from './processes';
-import { temporalServices } from '../scripts/dev/temporal-cluster';
+import { temporalServices, type TemporalCluster } from '../scripts/dev/temporal-cluster';
 import { startDevServerProcess } from '../scripts/dev/temporal-dev-server';
-import { HARNESS_TOKEN } from './token';
 import { startTestCluster } from './cluster';
 import { connectWhenUp } from './connect';
-import { LoadReceiver } from './receiver';
+import {
+  createSubscription as createOne,
+  freePort,
+  root as projectRoot,
+  sleep,
+  startProjectProcess,
+  waitForHealthy,
+  waitForOutput,
+  watchProcess,
+  type ProjectProcess,
+} from './processes';
+import { LoadReceiver, Receiver } from './receiver';
+import { HARNESS_TOKEN } from './token';
 
 export type TemporalKind = 'dev' | 'cluster';
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+/** `recording`: a Receiver over HTTP; `{ https }`: the same over HTTPS; `load`: the benchmark's LoadReceiver. */
+export type ReceiverChoice = 'recording' | 'load' | { https: HttpsOptions };
+type ReceiverOf<C extends ReceiverChoice> = C extends 'load' ? LoadReceiver : Receiver;
 
-export interface Stack {
+export interface StackOptions<C extends ReceiverChoice> {
+  /** `dev` (the default) or `cluster`. */
+  temporal?: TemporalKind;
+  /** On the cluster: its Web UI, which decodes through the stack's codec server when there is one. */
+  ui?: boolean;
+  /** On the cluster's UI: the browser sends the operator's codec-server cookie (decision 0006). */
+  codecIncludeCredentials?: boolean;
+  /** Environment for the workers and APIs, over the stack's own (`stackEnv` below). */
+  env?: Record<string, string>;
+  /** How many workers and APIs to start (1 each by default). */
+  workers?: number;
+  apis?: number;
+  /** A codec server process; its environment over CODEC_PORT (PAYLOAD_KEYS comes from `env`). */
+  codec?: { env?: Record<string, string> };
+  receiver?: C;
+  /**
+   * What becomes of the processes' output: kept for `output()` (the default), discarded, or
+   * appended to `<dir>/worker.log`, `api.log` (the benchmark: BENCH_LOG_DIR).
+   */
+  logs?: 'keep' | 'discard' | { dir: string };
+  /** The worker and the API under `--cpu-prof`, writing their profiles under it (worker/, api/) on exit. */
+  profileDir?: string;
+  /** Run the worker and the API of another checkout (an older revision, for an A/B run). */
+  root?: string;
+}
+
+/** One process of the stack, as it runs now; killed or stopped, it can be started again the same way. */
+export interface StackProcess {
+  readonly name: string;
+  /** The process running now; undefined once killed or stopped, until started again. */
+  readonly current: ProjectProcess | undefined;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** What the current process printed (when logs are kept). */
+  output(): string;
+  /** Starts it again: same environment, same port, same data. */
+  start(): ProjectProcess;
+  /** SIGKILL: no chance to finish or flush anything. */
+  kill(): Promise<void>;
+  /** SIGTERM (it drains), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface ServingProcess extends StackProcess {
+  readonly url: string;
+}
+
+export interface Stack<R extends Receiver | LoadReceiver = Receiver> {
+  /** The stack's folder (the dev server's SQLite file, the workflow bundle); removed by stop(). */
+  dir: string;
   address: string;
-  apiUrl: string;
+  connectionOptions: ConnectionOptions;
   client: Client;
-  receiver: LoadReceiver;
-  /** What our processes need to reach Temporal (address, and on the cluster its client certificate). */
+  /** What a process needs to reach Temporal (address, and on the cluster its client certificate). */
   clientEnv: Record<string, string>;
-  /** The processes measured; on the cluster, `temporal` is its four services and `postgres` its database. */
-  pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
+  /** The environment the workers and APIs run with (but API_PORT): to start one more by hand. */
+  env: Record<string, string>;
+  /** The dev server's process and its SQLite file (`temporal: 'dev'`). */
+  devServer?: StackProcess & { dbFile: string };
+  /** The cluster, to kill and restart its processes (`temporal: 'cluster'`). */
+  cluster?: TemporalCluster;
+  workers: StackProcess[];
+  apis: ServingProcess[];
+  codec?: ServingProcess;
+  /** The first API's base URL. */
+  apiUrl: string;
+  receiver: R;
+  /** Starts one more worker (not waiting for it to poll). */
+  addWorker(): StackProcess;
+  /** Starts one more API on a port of its own; resolves once it answers /healthz. */
+  addApi(): Promise<ServingProcess>;
+  /** What Temporal holds at rest: the dev server's SQLite files, or the cluster's database (pg_dump). */
+  atRest(): Buffer;
+  /** The processes the benchmark measures; on the cluster, `temporal` is its four services and `postgres` its database. */
+  readonly pids: Record<'temporal' | 'worker' | 'api', number[]> & { postgres?: number[] };
   /** On the cluster, each Temporal service's process apart (their sum is `pids.temporal`). */
   temporalServicePids?: Record<string, number>;
   /** On the cluster, PostgreSQL's transactions in Temporal's databases so far (pg_stat_database). */
   postgresTransactions?: () => number;
-  /** Events accepted by the last step and not yet delivered (set by the step runner). */
+  /** Events accepted by the last step and not yet delivered (set by the benchmark's step runner). */
   backlog: () => number;
   /**
-   * A crash and a start again: SIGKILL to the worker (`worker`), or to the worker, the API and the
-   * dev server (`all`; its SQLite file stays), then the same processes started on the same ports.
-   * Resolves once the API answers /healthz again. The dev server only.
+   * A crash and a start again: SIGKILL to the workers (`worker`), or to the workers, the APIs and
+   * the dev server (`all`; its SQLite file stays), then the same processes started on the same
+   * ports. Resolves once the API answers /healthz again. The dev server only.
    */
   restart(which: 'worker' | 'all'): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * With `profileDir`, the worker and the API run under `--cpu-prof` and write their profiles under it
- * (worker/, api/) on exit. With `root`, the worker and the API are those of another checkout (an
- * older revision, for an A/B run).
+ * What every process of a stack runs with unless `env` says otherwise: the harness's token, plain
+ * HTTP and loopback receivers allowed, metrics on a free port, the prebuilt workflow bundle.
  */
-export async function startStack(
-  env: Record<string, string> = {},
-  { profileDir, temporal = 'dev', root }: { profileDir?: string; temporal?: TemporalKind; root?: string } = {},
-): Promise<Stack> {
-  const dir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
-  const apiPort = await freePort();
-  const children: ChildProcess[] = [];
-  let connectionOptions: ConnectionOptions;
-  let clientEnv: Record<string, string>;
-  let temporalPids: Pick<Stack['pids'], 'temporal' | 'postgres'>;
-  let temporalServicePids: Record<string, number> | undefined;
-  let postgresTransactions: (() => number) | undefined;
-  let stopTemporal = async () => {};
-  let startDevServer: (() => ChildProcess) | undefined;
-  if (temporal === 'cluster') {
-    const test = await startTestCluster();
-    connectionOptions = test.cluster.connectionOptions();
-    clientEnv = test.cluster.clientEnv();
-    const pidOf = (name: string) => test.cluster.processes.get(name as never)!.pid!;
-    temporalPids = { temporal: temporalServices.map(pidOf), postgres: [pidOf('postgres')] };
-    temporalServicePids = Object.fromEntries(temporalServices.map((service) => [service, pidOf(service)]));
-    postgresTransactions = () => test.cluster.transactionCount();
-    stopTemporal = () => test.teardown();
-  } else {
-    const temporalPort = await freePort();
-    startDevServer = () => {
-      const server = startDevServerProcess({ ip: '127.0.0.1', port: temporalPort, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
-      children.push(server);
-      return server;
-    };
-    const server = startDevServer();
-    connectionOptions = { address: `127.0.0.1:${temporalPort}` };
-    clientEnv = { TEMPORAL_ADDRESS: connectionOptions.address! };
-    temporalPids = { temporal: [server.pid!] };
-  }
-  // Until the stack is whole, a failure (or the benchmark's signal handler) stops what has started:
-  // no process outlives the command.
+function stackEnv(clientEnv: Record<string, string>, bundle: string | undefined): Record<string, string> {
+  return {
+    ...clientEnv,
+    API_TOKEN: HARNESS_TOKEN,
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WORKER_METRICS_PORT: '0',
+    ...(bundle ? { WORKER_WORKFLOW_BUNDLE: bundle } : {}),
+  };
+}
+
+export async function startStack<C extends ReceiverChoice = 'recording'>(options: StackOptions<C> = {}): Promise<Stack<ReceiverOf<C>>> {
+  const { temporal = 'dev', workers = 1, apis = 1, logs = 'keep', profileDir, root } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'webhooks-stack-'));
+  // Every process this stack starts, live or not: an exception or a signal kills them all.
+  const children = new Set<ProjectProcess>();
+  let cluster: TemporalCluster | undefined;
+  let stopCluster = async () => {};
+  const killAll = () => {
+    for (const child of children) child.child.kill('SIGKILL');
+    cluster?.killAll();
+  };
+  process.once('exit', killAll);
   const starting = {
     async stop() {
       liveStacks.delete(starting);
-      for (const child of children) child.kill('SIGKILL');
-      await stopTemporal().catch(() => undefined);
+      process.off('exit', killAll);
+      await Promise.all([...children].map((child) => child.kill()));
+      await stopCluster().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   liveStacks.add(starting);
+
+  const track = (name: string, launch: () => ProjectProcess): StackProcess => {
+    let current: ProjectProcess | undefined;
+    const handle: StackProcess = {
+      name,
+      get current() {
+        return current;
+      },
+      get pid() {
+        return current?.child.pid;
+      },
+      get running() {
+        return current !== undefined && current.child.exitCode === null && current.child.signalCode === null;
+      },
+      output: () => current?.output() ?? '',
+      start() {
+        if (handle.running) throw new Error(`${name} runs already`);
+        current = launch();
+        children.add(current);
+        return current;
+      },
+      async kill() {
+        await current?.kill();
+        current = undefined;
+      },
+      async stop(graceMs) {
+        await current?.stop(graceMs);
+        current = undefined;
+      },
+    };
+    handle.start();
+    return handle;
+  };
+
   try {
-    const address = connectionOptions.address!;
-    const connection = await connectWhenUp(connectionOptions);
-    const receiver = await LoadReceiver.start();
-    const processEnv = {
-      ...process.env,
-      ...clientEnv,
-      API_PORT: String(apiPort),
-      API_TOKEN: HARNESS_TOKEN,
-      WEBHOOK_ALLOW_HTTP: 'true',
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      WORKER_METRICS_PORT: '0',
-      // Another revision's worker bundles its own workflows at start-up.
-      ...(root ? {} : { WORKER_WORKFLOW_BUNDLE: workflowBundle() }),
-      ...env,
-    };
-    const run = (entry: string) => {
+    const codecPort = options.codec ? await freePort() : undefined;
+    const codecUrl = codecPort ? `http://127.0.0.1:${codecPort}` : undefined;
+    let connectionOptions: ConnectionOptions;
+    let clientEnv: Record<string, string>;
+    let devServer: Stack['devServer'];
+    if (temporal === 'cluster') {
+      const test = await startTestCluster({
+        ui: options.ui ?? false,
+        ...(codecUrl && options.ui ? { codec: { codecEndpoint: codecUrl, codecIncludeCredentials: options.codecIncludeCredentials ?? false } } : {}),
+      });
+      cluster = test.cluster;
+      stopCluster = () => test.teardown();
+      connectionOptions = cluster.connectionOptions();
+      clientEnv = cluster.clientEnv();
+    } else {
+      const port = await freePort();
+      const dbFile = join(dir, 'temporal.sqlite');
+      const server = track('the Temporal dev server', () =>
+        watchProcess(startDevServerProcess({ ip: '127.0.0.1', port, dbFile, headless: true }, { stdio: 'ignore' })),
+      );
+      devServer = Object.assign(server, { dbFile });
+      connectionOptions = { address: `127.0.0.1:${port}` };
+      clientEnv = { TEMPORAL_ADDRESS: connectionOptions.address! };
+    }
+    const connection = await connectWhenUp(connectionOptions, 180_000);
+    const choice: ReceiverChoice = options.receiver ?? 'recording';
+    const receiver = (choice === 'load' ? await LoadReceiver.start() : await Receiver.start(choice === 'recording' ? {} : { https: choice.https })) as ReceiverOf<C>;
+
+    // Another revision's worker bundles its own workflows at start-up.
+    const env = { ...stackEnv(clientEnv, root ? undefined : workflowBundle()), ...options.env };
+    const run = (entry: string, extra: Record<string, string> = {}) => {
+      const folder = entry.split('/')[0]!;
       // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
-      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, entry.split('/')[0]!)}`] : [];
-      // BENCH_LOG_DIR: each process's output in a file there (worker.log, api.log), to see what a stall was.
-      const log = process.env.BENCH_LOG_DIR ? openSync(join(process.env.BENCH_LOG_DIR, `${entry.split('/')[0]}.log`), 'a') : 'ignore';
-      const child = spawnEntry(entry, [], { nodeArgs: profile, env: processEnv, stdio: ['ignore', log, log], ...(root ? { cwd: root } : {}) });
-      children.push(child);
-      return child;
+      const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, folder)}`] : [];
+      const output = logs === 'keep' ? 'keep' : logs === 'discard' ? 'ignore' : openSync(join(logs.dir, `${folder}.log`), 'a');
+      return startProjectProcess(entry, { ...env, ...extra }, { nodeArgs, output, ...(root ? { cwd: root } : {}) });
     };
-    let worker = run('worker/main.ts');
-    let api = run('api/main.ts');
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForHealthy(apiUrl, 60_000, 'the API');
-    await sleep(3_000); // the worker builds its workflow bundle
+    const workerHandles: StackProcess[] = [];
+    const apiHandles: ServingProcess[] = [];
+    const addWorker = () => {
+      const worker = track(`worker ${workerHandles.length}`, () => run('worker/main.ts'));
+      workerHandles.push(worker);
+      return worker;
+    };
+    const startApi = async () => {
+      const port = await freePort();
+      const api = Object.assign(
+        track(`API ${apiHandles.length}`, () => run('api/main.ts', { API_PORT: String(port) })),
+        { url: `http://127.0.0.1:${port}` },
+      );
+      apiHandles.push(api);
+      return api;
+    };
+    const addApi = async () => {
+      const api = await startApi();
+      await waitForHealthy(api.url, 60_000, api.name);
+      return api;
+    };
+    for (let i = 0; i < workers; i++) addWorker();
+    for (let i = 0; i < apis; i++) await startApi();
+    const codec =
+      codecUrl &&
+      Object.assign(
+        track('the codec server', () =>
+          startProjectProcess('codec/main.ts', {
+            ...(env.PAYLOAD_KEYS ? { PAYLOAD_KEYS: env.PAYLOAD_KEYS } : {}),
+            CODEC_PORT: String(codecPort),
+            ...(cluster?.uiUrl ? { CODEC_CORS_ORIGINS: cluster.uiUrl } : {}),
+            ...options.codec?.env,
+          }),
+        ),
+        { url: codecUrl },
+      );
+    await Promise.all([
+      ...apiHandles.map((api) => waitForHealthy(api.url, 60_000, api.name)),
+      ...(codec ? [waitForHealthy(codec.url, 60_000, codec.name)] : []),
+      // With its output kept, a worker is ready once it says it polls; without, after a pause.
+      ...workerHandles.map((worker) => (logs === 'keep' ? waitForOutput(worker.current!, 'worker: polling', 60_000, worker.name) : sleep(3_000))),
+    ]);
+
+    const pidsOf = (handles: StackProcess[]) => handles.flatMap((handle) => (handle.pid ? [handle.pid] : []));
+    const clusterPid = (name: string) => cluster!.processes.get(name as never)!.pid!;
     let stopped = false;
-    const pids: Stack['pids'] = { ...temporalPids, worker: [worker.pid!], api: [api.pid!] };
-    const kill = async (child: ChildProcess) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    };
-    const stack: Stack = {
-      address,
-      apiUrl,
+    const stack: Stack<ReceiverOf<C>> = {
+      dir,
+      address: connectionOptions.address!,
+      connectionOptions,
       client: new Client({ connection }),
-      receiver,
       clientEnv,
-      pids,
-      ...(temporalServicePids ? { temporalServicePids } : {}),
-      ...(postgresTransactions ? { postgresTransactions } : {}),
+      env,
+      ...(devServer ? { devServer } : {}),
+      ...(cluster ? { cluster } : {}),
+      workers: workerHandles,
+      apis: apiHandles,
+      ...(codec ? { codec } : {}),
+      apiUrl: apiHandles[0]?.url ?? '',
+      receiver,
+      addWorker,
+      addApi,
+      atRest: () =>
+        cluster ? Buffer.from(cluster.dumpDatabase()) : Buffer.concat([devServer!.dbFile, `${devServer!.dbFile}-wal`, `${devServer!.dbFile}-journal`].map(readIfThere)),
+      get pids() {
+        return {
+          ...(cluster ? { temporal: temporalServices.map(clusterPid), postgres: [clusterPid('postgres')] } : { temporal: pidsOf([devServer!]) }),
+          worker: pidsOf(workerHandles),
+          api: pidsOf(apiHandles),
+        };
+      },
+      ...(cluster
+        ? {
+            temporalServicePids: Object.fromEntries(temporalServices.map((service) => [service, clusterPid(service)])),
+            postgresTransactions: () => cluster!.transactionCount(),
+          }
+        : {}),
       backlog: () => 0,
       async restart(which) {
-        if (!startDevServer) throw new Error('restart needs the dev server');
-        await kill(worker);
+        if (!devServer) throw new Error('restart needs the dev server');
+        await Promise.all(workerHandles.map((worker) => worker.kill()));
         if (which === 'all') {
-          await kill(api);
-          const server = children.find((child) => child.pid === pids.temporal[0])!;
-          await kill(server);
-          pids.temporal = [startDevServer().pid!];
-          api = run('api/main.ts');
-          pids.api = [api.pid!];
+          await Promise.all(apiHandles.map((api) => api.kill()));
+          await devServer.kill();
+          devServer.start();
+          for (const api of apiHandles) api.start();
         }
-        worker = run('worker/main.ts');
-        pids.worker = [worker.pid!];
-        await waitForHealthy(apiUrl, 120_000, 'the API');
+        for (const worker of workerHandles) worker.start();
+        await waitForHealthy(stack.apiUrl, 120_000, 'the API');
       },
       async stop() {
         if (stopped) return;
         stopped = true;
-        await connection.close();
+        await connection.close().catch(() => undefined);
         await receiver.close();
-        // The worker and the API exit on SIGTERM once drained (and then write their profiles).
-        const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve()));
-        for (const child of children) child.kill('SIGTERM');
-        await Promise.race([Promise.all(exited), sleep(20_000)]);
-        await stopTemporal();
+        // Our processes exit on SIGTERM once drained (and then write their profiles).
+        const graceMs = profileDir ? 20_000 : 10_000;
+        await Promise.all([...workerHandles, ...apiHandles, ...(codec ? [codec] : [])].map((handle) => handle.stop(graceMs)));
+        await devServer?.stop();
+        await stopCluster();
+        process.off('exit', killAll);
         rmSync(dir, { recursive: true, force: true });
         liveStacks.delete(stack);
       },
@@ -190,25 +357,42 @@ export const liveStacks = new Set<{ stop(): Promise<void> }>();
 
 let prebuiltBundle: string | undefined;
 /**
- * The working tree's workflow bundle, built once per benchmark process, as the Docker image does
- * ahead of time (a worker given WORKER_WORKFLOW_BUNDLE starts without webpack: restarts are measured
- * as they would be in production).
+ * The working tree's workflow bundle, built once per process (per test file), as the Docker image
+ * does ahead of time: a worker given WORKER_WORKFLOW_BUNDLE starts without webpack, so a restarted
+ * worker polls within a second or two, as in production.
  */
 function workflowBundle(): string {
   if (!prebuiltBundle) {
-    prebuiltBundle = join(tmpdir(), `webhooks-bench-bundle-${process.pid}.js`);
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/ops/build-workflow-bundle.ts', prebuiltBundle], { cwd: projectRoot, stdio: 'ignore' });
-    process.once('exit', () => rmSync(prebuiltBundle!, { force: true }));
+    // Test files in threads share a pid: the name carries a random part too.
+    const bundle = join(tmpdir(), `webhooks-bundle-${process.pid}-${randomUUID().slice(0, 8)}.js`);
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/ops/build-workflow-bundle.ts', bundle], { cwd: projectRoot, stdio: 'ignore' });
+    process.once('exit', () => rmSync(bundle, { force: true }));
+    prebuiltBundle = bundle;
   }
   return prebuiltBundle;
 }
 
-export function createSubscription(stack: Stack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
+/** A file's bytes, or none if it is not there (SQLite deletes its rollback journal after each transaction). */
+function readIfThere(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+
+/** The benchmark's stack: its receiver only counts. */
+export type LoadStack = Stack<LoadReceiver>;
+
+export function createSubscription(stack: LoadStack, partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
   return createOne(stack.apiUrl, HARNESS_TOKEN, partnerId, { url: `http://127.0.0.1:${stack.receiver.port}/hook`, eventTypes: ['page.viewed'], batching });
 }
 
 /** One subscription for each partner, CREATE_CONCURRENCY at a time: 10,000 one by one take minutes. */
-export async function createSubscriptions(stack: Stack, partners: readonly string[], batching: { windowMs: number; maxEvents: number }): Promise<void> {
+export async function createSubscriptions(stack: LoadStack, partners: readonly string[], batching: { windowMs: number; maxEvents: number }): Promise<void> {
   await forEachConcurrently(partners, (partnerId) => createSubscription(stack, partnerId, batching));
 }
 
@@ -221,4 +405,13 @@ export async function forEachConcurrently<T>(items: readonly T[], task: (item: T
     while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, items.length) }, lane));
+}
+
+/**
+ * The benchmark's preset of startStack: a receiver that only counts, and the processes' output
+ * discarded, or appended to files in BENCH_LOG_DIR (worker.log, api.log) to see what a stall was.
+ */
+export function startLoadStack(env: Record<string, string> = {}, options: Pick<StackOptions<'load'>, 'temporal' | 'profileDir' | 'root'> = {}): Promise<LoadStack> {
+  const logDir = process.env.BENCH_LOG_DIR;
+  return startStack({ ...options, env, receiver: 'load', logs: logDir ? { dir: logDir } : 'discard' });
 }

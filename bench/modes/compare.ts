@@ -6,7 +6,7 @@
  * scenario and load, B ÷ A of CPU per 1,000 events, Temporal actions per 1,000 events and accepted/s.
  */
 import { receiverCeiling, temporalCeiling } from '../ceilings';
-import { createSubscriptions, startStack } from '../../harness/stack';
+import { createSubscriptions, startLoadStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, printStalls, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import { variantsOf } from '../variants';
@@ -23,7 +23,7 @@ export async function compareRun(options: OptionsOf<'compare'>): Promise<ModeRep
   const rows: (StepResult & { scenario: string; run: number; variant: string; load: string })[] = [];
   for (const scenario of chosenScenarios(options.quick, options.scenarios).filter((s) => s.name in loads)) {
     for (const [run, variant] of [a, b, b, a].entries()) {
-      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal, root: variant.root });
+      const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal, root: variant.root });
       try {
         if (!report.ceilings) {
           // Once, on the first stack: the ratios to Temporal's ceiling are then within this run too.

@@ -6,7 +6,7 @@
  */
 import { receiverCeiling, temporalCeiling } from '../ceilings';
 import { rssMb } from '../../harness/processes';
-import { createSubscriptions, startStack } from '../../harness/stack';
+import { createSubscriptions, startLoadStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, printStalls, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';
@@ -30,7 +30,7 @@ export async function fullRun(options: OptionsOf<'full'>): Promise<ModeReport> {
   const peakRss: Record<string, Record<string, number>> = {};
   for (const [index, scenario] of chosenScenarios(quick, options.scenarios).entries()) {
     // A fresh stack per scenario: an overloaded scenario's backlog must not slow the next one.
-    const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal });
+    const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal });
     try {
       if (index === 0) {
         const ceilingMs = quick ? 3_000 : 10_000;

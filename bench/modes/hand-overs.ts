@@ -4,7 +4,7 @@
  * continue-as-new: every run's 202 p99, 503s and failed workflow tasks. With `--against=<revision>`,
  * that revision's runs alternate with the working tree's.
  */
-import { createSubscription, startStack } from '../../harness/stack';
+import { createSubscription, startLoadStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import { revisionVariants, type Variant } from '../variants';
@@ -34,7 +34,7 @@ export async function handOversRun(options: OptionsOf<'hand-overs'>): Promise<Mo
   const rows: HandOverRow[] = [];
   for (let run = 0; run < runs; run++) {
     for (const variant of variants) {
-      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal: options.temporal, root: variant.root });
+      const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env }, { temporal: options.temporal, root: variant.root });
       try {
         const partnerId = `bench-hand-over-${run}`;
         await createSubscription(stack, partnerId, scenario.batching);

@@ -7,7 +7,7 @@
  */
 import { createSubscription as createOne, freePort } from '../../harness/processes';
 import { HARNESS_TOKEN } from '../../harness/token';
-import { createSubscription, startStack } from '../../harness/stack';
+import { createSubscription, startLoadStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, printStalls, stepRunner, type ModeReport } from '../step';
 import type { OptionsOf } from '../options';
@@ -18,7 +18,7 @@ export async function neighboursRun(options: OptionsOf<'neighbours'>): Promise<M
   const dead = quick ? 10 : 50;
   const batching = { windowMs: 1000, maxEvents: 100 };
   const healthy: Scenario = { name: 'healthy', description: 'the healthy partner', subscriptions: 1, batching, rate: quick ? 300 : 500 };
-  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
+  const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE });
   try {
     const refusing = `http://127.0.0.1:${await freePort()}/hook`;
     const deadPartners = Array.from({ length: dead }, (_, i) => `refused-${i}`);

@@ -8,7 +8,7 @@
  * says. `--scenario=` picks cases by key.
  */
 import { temporalCeiling } from '../ceilings';
-import { createSubscriptions, startStack } from '../../harness/stack';
+import { createSubscriptions, startLoadStack } from '../../harness/stack';
 import { peerCases } from '../scenarios';
 import { BACKOFF_SCALE, CONCURRENCY, stepRunner, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';
@@ -27,7 +27,7 @@ export async function peerRun(options: OptionsOf<'peer'>): Promise<ModeReport> {
       const [stack, createEndpoints] =
         system === 'svix'
           ? await startSvixStack(binary).then((svix) => [svix, () => svix.createApps(scenario.subscriptions)] as const)
-          : await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal: options.temporal }).then(
+          : await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal: options.temporal }).then(
               (ours) =>
                 [
                   ours,

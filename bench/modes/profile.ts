@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadProfiles } from '../profile-summary';
-import { createSubscription, startStack } from '../../harness/stack';
+import { createSubscription, startLoadStack } from '../../harness/stack';
 import { chosenScenarios } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, type ModeReport } from '../step';
 import type { OptionsOf } from '../options';
@@ -17,7 +17,7 @@ export async function profileRun(options: OptionsOf<'profile'>): Promise<ModeRep
   const report: ModeReport = {};
   const scenario = chosenScenarios(options.quick, ['hot'])[0]!;
   const profileDir = mkdtempSync(join(tmpdir(), 'webhooks-profile-'));
-  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal: options.temporal });
+  const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { profileDir, temporal: options.temporal });
   try {
     const partners = ['bench-profile-0'];
     await createSubscription(stack, partners[0]!, scenario.batching);

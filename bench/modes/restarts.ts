@@ -8,7 +8,7 @@
  * carries over). With `--compare-env=`, the scenario once with those settings and once without.
  * On the dev server only: its stack restarts the worker.
  */
-import { createSubscriptions, percentile, startStack } from '../../harness/stack';
+import { createSubscriptions, percentile, startLoadStack } from '../../harness/stack';
 import type { Scenario } from '../scenarios';
 import { BACKOFF_SCALE, sequence, stepRunner, type ModeReport, type RunStep } from '../step';
 import { envVariants, type Variant } from '../variants';
@@ -43,7 +43,7 @@ async function workerRestarts(quick: boolean, runStep: RunStep, variant: Variant
   const count = quick ? 10 : 20;
   const batching = { windowMs: 5000, maxEvents: 100 };
   const spread: Scenario = { name: 'restarts', description: '25 events/s to each subscription', subscriptions: count, batching, rate: count * 25 };
-  const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env });
+  const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE, ...variant.env });
   const results: RestartRow[] = [];
   try {
     const partners = Array.from({ length: count }, (_, i) => `restart-${i}`);

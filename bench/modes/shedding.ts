@@ -6,7 +6,7 @@
  * target (issue #26): at twice the sustained load the accepted requests keep a 202 p99 of 1 s at
  * most, the others get 503 with Retry-After within 50 ms, and every accepted event arrives.
  */
-import { createSubscriptions, startStack, type Stack } from '../../harness/stack';
+import { createSubscriptions, startLoadStack, type LoadStack } from '../../harness/stack';
 import { chosenScenarios, SHEDDING_START } from '../scenarios';
 import { BACKOFF_SCALE, stepRunner, summaryOf, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport, type StepResult } from '../step';
 import type { OptionsOf } from '../options';
@@ -19,8 +19,8 @@ export async function sheddingRun(options: OptionsOf<'shedding'>): Promise<ModeR
   for (const scenario of chosenScenarios(options.quick, options.scenarios).filter((s) => s.name in SHEDDING_START)) {
     const start = SHEDDING_START[scenario.name]!;
     const partners = [`bench-shedding-${scenario.name}`];
-    const onFreshStack = async <T>(run: (stack: Stack) => Promise<T>): Promise<T> => {
-      const stack = await startStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal: options.temporal });
+    const onFreshStack = async <T>(run: (stack: LoadStack) => Promise<T>): Promise<T> => {
+      const stack = await startLoadStack({ DELIVERY_BACKOFF_SCALE: BACKOFF_SCALE }, { temporal: options.temporal });
       try {
         await createSubscriptions(stack, partners, scenario.batching);
         await runStep(stack, scenario, partners, Math.round(start / 2)); // warm-up, not reported

@@ -7,12 +7,12 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFingerprint } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
-import { waitForHealthy } from '../../harness/processes';
 import { temporalConnection } from '../../platform/temporal-connection';
 import { batchWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
-import { Receiver } from '../../harness/receiver';
-import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../../harness/processes';
-import { clusterBackend, devServerBackend, holdsInClear } from '../../harness/cluster';
+import type { Receiver } from '../../harness/receiver';
+import { freePort, startProjectProcess, waitForOutput } from '../../harness/processes';
+import { holdsInClear } from '../../harness/cluster';
+import { startStack, type Stack, type StackProcess, type TemporalKind } from '../../harness/stack';
 import { eventually, temporalCliPath } from '../../harness/temporal';
 
 /** Listens on `port` on loopback; answers undefined when something else holds it already (which serves as well). */
@@ -30,17 +30,22 @@ function holdPort(port: number): Promise<Server | undefined> {
  * processes started from their entry points, and a local receiver over HTTP. Payload encryption
  * is on, as `npm run dev`, `npm run cluster` and the compose stack run it, with a codec server.
  */
-describe.each([devServerBackend, clusterBackend])('end to end on $name: API → Temporal → worker → receiver', (backend) => {
+const backends: { name: string; temporal: TemporalKind; store: string }[] = [
+  { name: 'the dev server', temporal: 'dev', store: 'its SQLite file (with its write-ahead log)' },
+  { name: 'a Temporal cluster (PostgreSQL, four services, mTLS)', temporal: 'cluster', store: 'its PostgreSQL database (pg_dump)' },
+];
+
+describe.each(backends)('end to end on $name: API → Temporal → worker → receiver', (backend) => {
   const token = `e2e-${randomUUID()}`;
   const producerToken = `producer-${randomUUID()}`;
-  let temporal: Awaited<ReturnType<typeof backend.start>>;
-  let worker: ProjectProcess;
-  let api: ProjectProcess;
+  let stack: Stack;
+  let worker: StackProcess;
+  let api: StackProcess;
   let receiver: Receiver;
   let baseUrl: string;
   let processEnv: Record<string, string>;
   let workerMetricsPort: number;
-  let codecServer: ProjectProcess;
+  let codecServer: StackProcess;
   let codecUrl: string;
   let neighbour: Server | undefined;
   const operatorToken = `operator-${randomUUID()}`;
@@ -60,44 +65,33 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
   };
 
   beforeAll(async () => {
-    temporal = await backend.start();
-    receiver = await Receiver.start();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
     workerMetricsPort = await freePort();
     // Something holds the port beside the worker's, as an outgoing connection's local port can:
     // the worker must start and serve the SDK's metrics all the same.
     neighbour = await holdPort(workerMetricsPort + 1);
-    processEnv = {
-      ...temporal.env,
-      TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(port),
-      API_TOKEN: token,
-      API_TOKENS: `producer:${producerToken}`,
-      WEBHOOK_ALLOW_HTTP: 'true',
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      DELIVERY_BACKOFF_SCALE: '0.0001',
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      PAYLOAD_KEYS: payloadKey,
-      PAYLOAD_ENCRYPTION: 'required',
-    };
-    worker = startProjectProcess('worker/main.ts', processEnv);
-    api = startProjectProcess('api/main.ts', processEnv);
-    const codecPort = await freePort();
-    codecUrl = `http://127.0.0.1:${codecPort}`;
-    codecServer = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKey, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken });
-    await waitForHealthy(baseUrl, 60_000, 'the API');
-    await waitForHealthy(codecUrl, 60_000, 'the codec server');
-    await waitForOutput(worker, 'worker: polling', 60_000, 'the worker');
+    stack = await startStack({
+      temporal: backend.temporal,
+      env: {
+        TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
+        API_HOST: '127.0.0.1',
+        API_TOKEN: token,
+        API_TOKENS: `producer:${producerToken}`,
+        DELIVERY_BACKOFF_SCALE: '0.0001',
+        WORKER_METRICS_PORT: String(workerMetricsPort),
+        PAYLOAD_KEYS: payloadKey,
+        PAYLOAD_ENCRYPTION: 'required',
+      },
+      codec: { env: { CODEC_TOKENS: operatorToken } },
+    });
+    ({ receiver, env: processEnv, apiUrl: baseUrl } = stack);
+    worker = stack.workers[0]!;
+    api = stack.apis[0]!;
+    codecServer = stack.codec!;
+    codecUrl = stack.codec!.url;
   });
 
   afterAll(async () => {
-    await codecServer?.stop();
-    await api?.stop();
-    await worker?.stop();
-    await receiver?.close();
-    await temporal?.teardown();
+    await stack?.stop();
     await new Promise((resolve) => (neighbour ? neighbour.close(resolve) : resolve(undefined)));
   });
 
@@ -286,7 +280,7 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
 
     // The control: a value written without the codec is found in the same store by the same search.
     const controlMarker = `control-marker-${randomUUID()}`;
-    const { connection: options, namespace } = temporalConnection(temporal.env);
+    const { connection: options, namespace } = temporalConnection(stack.clientEnv);
     const connection = await Connection.connect(options);
     const control = await new Client({ connection, namespace }).workflow.start('nobodyRunsThis', {
       taskQueue: `nobody-polls-${randomUUID()}`,
@@ -297,14 +291,14 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
     await control.terminate('control written');
     await connection.close();
 
-    const atRest = temporal.atRest();
+    const atRest = stack.atRest();
     expect(holdsInClear(atRest, controlMarker), `the control marker in ${backend.store}`).toBe(true);
     expect(holdsInClear(atRest, dataMarker), `event data in ${backend.store}`).toBe(false);
     expect(holdsInClear(atRest, urlMarker), `the endpoint url in ${backend.store}`).toBe(false);
 
     const cli = promisify(execFile);
     const show = async (workflowId: string, codec: string[] = []) =>
-      (await cli(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', ...codec], { env: { PATH: process.env.PATH ?? '', ...temporal.env }, maxBuffer: 64 * 2 ** 20 })).stdout;
+      (await cli(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', ...codec], { env: { PATH: process.env.PATH ?? '', ...stack.clientEnv }, maxBuffer: 64 * 2 ** 20 })).stdout;
     const workflows = [batchWorkflowId(batchId), subscriptionWorkflowId(partnerId, created.json!.id as string)];
     const plain = (await Promise.all(workflows.map((id) => show(id)))).join('\n');
     expect(plain).toContain(Buffer.from('binary/encrypted').toString('base64'));
@@ -330,17 +324,17 @@ describe.each([devServerBackend, clusterBackend])('end to end on $name: API → 
       const run = startProjectProcess('scripts/ops/replay.ts', env, [workflowId]);
       return run.exited.then((code) => ({ code, output: run.output() }));
     };
-    const ok = await replay({ ...temporal.env, PAYLOAD_KEYS: payloadKey });
+    const ok = await replay({ ...stack.clientEnv, PAYLOAD_KEYS: payloadKey });
     expect(ok.output).toContain(`ok        ${workflowId}`);
     expect(ok.code).toBe(0);
-    const missing = await replay({ ...temporal.env });
+    const missing = await replay({ ...stack.clientEnv });
     expect(missing.code).toBe(1);
     expect(missing.output).toContain('encrypted with key e2e-key, and no payload keys are configured: set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE');
   });
 
   it('names, at start, the search attributes its namespace lacks (an upgrade that added one)', async () => {
     expect(api.output()).not.toContain('lacks the search attributes');
-    const { connection: options } = temporalConnection(temporal.env);
+    const { connection: options } = temporalConnection(stack.clientEnv);
     const connection = await Connection.connect(options);
     const bare = `bare-${randomUUID().slice(0, 8)}`;
     await connection.workflowService.registerNamespace({ namespace: bare, workflowExecutionRetentionPeriod: msToTs('1 day') });

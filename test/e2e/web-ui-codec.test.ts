@@ -9,14 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodecApp } from '../../codec/app';
 import { newKeyEntry } from '../../codec/key-ring';
 import { EncryptionCodec } from '../../codec/payload-codec';
-import { waitForHealthy } from '../../harness/processes';
 import type { Config } from '../../platform/config';
 import { batchWorkflowId } from '../../workflows/ids';
 import { apiFor } from '../../harness/api';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { createTestWorker, testConfig } from '../../harness/in-process';
-import { startTestCluster, type TestCluster } from '../../harness/cluster';
-import { freePort, startProjectProcess, waitForOutput, type ProjectProcess } from '../../harness/processes';
+import { freePort } from '../../harness/processes';
+import { startStack, type Stack as ProcessStack } from '../../harness/stack';
 import { Receiver } from '../../harness/receiver';
 import { eventually, startDevServer } from '../../harness/temporal';
 
@@ -119,26 +118,26 @@ describe('an operator signing in to the codec server the cluster\'s Web UI calls
   const marker = `cluster-ui-marker-${randomUUID()}`;
   const operatorToken = `operator-${randomUUID()}`;
   const payloadKeys = newKeyEntry('cluster-ui-key');
-  let test: TestCluster;
-  let codec: ProjectProcess;
-  let worker: ProjectProcess;
+  let stack: ProcessStack;
   let receiver: Receiver;
   let browser: Browser;
   let codecUrl: string;
   let batchId: string;
 
   beforeAll(async () => {
-    receiver = await Receiver.start();
-    const codecPort = await freePort();
-    codecUrl = `http://127.0.0.1:${codecPort}`;
-    test = await startTestCluster({ ui: true, codec: { codecEndpoint: codecUrl, codecIncludeCredentials: true } });
     const config = testConfig({ PAYLOAD_KEYS: payloadKeys });
-    const env = { ...test.cluster.clientEnv(), PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, WORKER_METRICS_PORT: '0', WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
-    worker = startProjectProcess('worker/main.ts', env);
-    codec = startProjectProcess('codec/main.ts', { PAYLOAD_KEYS: payloadKeys, CODEC_PORT: String(codecPort), CODEC_TOKENS: operatorToken, CODEC_CORS_ORIGINS: test.cluster.uiUrl! });
-    await waitForHealthy(codecUrl, 30_000, 'the codec server');
-    await waitForOutput(worker, 'worker: polling', 60_000, 'the worker');
-    const connection = await Connection.connect(test.cluster.connectionOptions());
+    // The API runs in this process (below); the worker and the codec server as their own.
+    stack = await startStack({
+      temporal: 'cluster',
+      ui: true,
+      codecIncludeCredentials: true,
+      apis: 0,
+      env: { PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue },
+      codec: { env: { CODEC_TOKENS: operatorToken } },
+    });
+    receiver = stack.receiver;
+    codecUrl = stack.codec!.url;
+    const connection = await Connection.connect(stack.connectionOptions);
     const api = apiFor(new Client({ connection, dataConverter: config.temporal.dataConverter }), config);
     await api('POST', '/v1/partners/cluster-ui/subscriptions', { url: receiver.url(`/cluster-ui?token=${marker}`), eventTypes: ['t'], batching: { maxEvents: 1 } });
     await api('POST', '/v1/partners/cluster-ui/events', { type: 't', data: { note: marker } });
@@ -150,16 +149,13 @@ describe('an operator signing in to the codec server the cluster\'s Web UI calls
 
   afterAll(async () => {
     await browser?.close();
-    await worker?.stop();
-    await codec?.stop();
-    await receiver?.close();
-    await test?.teardown();
+    await stack?.stop();
   });
 
   it('shows ciphertext until the operator signs in at the codec server, then the batch in clear', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    const batchPage = `${test.cluster.uiUrl}/namespaces/default/workflows/${encodeURIComponent(batchWorkflowId(batchId))}`;
+    const batchPage = `${stack.cluster!.uiUrl}/namespaces/default/workflows/${encodeURIComponent(batchWorkflowId(batchId))}`;
     await page.goto(batchPage);
     await page.getByText('deliveryWorkflow').first().waitFor({ timeout: 30_000 });
     await page.waitForFunction(() => /Input\s*"[A-Za-z0-9+/=]{200,}"/.test(document.body.innerText), undefined, { timeout: 30_000 });

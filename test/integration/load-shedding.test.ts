@@ -1,18 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import type { Config } from '../../platform/config';
 import type { BatchPayload } from '../../domain/payload';
-import { freePort, sleep } from '../../harness/processes';
-import { startDevServerProcess } from '../../scripts/dev/temporal-dev-server';
+import { sleep } from '../../harness/processes';
 import { createTestWorker, testConfig } from '../../harness/in-process';
-import { Receiver } from '../../harness/receiver';
+import type { Receiver } from '../../harness/receiver';
+import { startStack, type Stack } from '../../harness/stack';
 import { eventually } from '../../harness/temporal';
 import { HARNESS_TOKEN } from '../../harness/token';
 
@@ -25,41 +21,33 @@ import { HARNESS_TOKEN } from '../../harness/token';
  */
 
 describe('load shedding', () => {
-  let server: ChildProcess;
-  let dir: string;
+  let stack: Stack;
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let running: Promise<void>;
   let receiver: Receiver;
   let app: ReturnType<typeof createApp>;
   let config: Config;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the dev server's process. */
+  const server = { kill: (signal: 'SIGSTOP' | 'SIGCONT') => stack?.devServer?.current?.child.kill(signal) };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'webhooks-shed-'));
-    const port = await freePort();
-    server = startDevServerProcess({ ip: '127.0.0.1', port, dbFile: join(dir, 'temporal.sqlite'), headless: true }, { stdio: 'ignore' });
-    for (let i = 0; !env; i++) {
-      env = (await TestWorkflowEnvironment.createFromExistingServer({ address: `127.0.0.1:${port}` }).catch(async (err: unknown) => {
-        if (i > 120) throw err;
-        await sleep(250);
-        return undefined;
-      }))!;
-    }
+    // Only the dev server runs as its own process here: the worker and the API run in this one.
+    stack = await startStack({ workers: 0, apis: 0 });
+    receiver = stack.receiver;
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.address });
     config = testConfig({ INGEST_SHED_AFTER_MS: '300' });
     worker = await createTestWorker(env, config);
     running = worker.run();
-    receiver = await Receiver.start();
     app = createApp({ client: env.client, config, tokens: [{ role: 'admin', token: HARNESS_TOKEN }] });
   });
 
   afterAll(async () => {
-    server?.kill('SIGCONT');
+    server.kill('SIGCONT');
     worker?.shutdown();
     await running;
-    await receiver?.close();
     await env?.teardown();
-    server?.kill('SIGTERM');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   const post = (path: string, body: unknown) =>

@@ -1,11 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnEntry } from '../../harness/processes';
 import { apiFor } from '../../harness/api';
 import { TEST_SIGNING_KEY, testConfig } from '../../harness/in-process';
-import { Receiver } from '../../harness/receiver';
-import { eventually, startDevServer } from '../../harness/temporal';
+import type { Receiver } from '../../harness/receiver';
+import { startStack, type Stack } from '../../harness/stack';
+import { eventually } from '../../harness/temporal';
 
 /**
  * Bulk recovery on a real dev server, with real worker processes (one killed with SIGKILL halfway):
@@ -16,45 +14,30 @@ import { eventually, startDevServer } from '../../harness/temporal';
 const SCALE = '0.00001';
 
 describe('redelivering the failed batches of a time range', () => {
-  let env: TestWorkflowEnvironment;
+  let stack: Stack;
   let receiver: Receiver;
-  let worker: ChildProcess | undefined;
   const config = testConfig({ DELIVERY_BACKOFF_SCALE: SCALE });
 
-  function startWorker(): ChildProcess {
-    const child = spawnEntry('worker/main.ts', [], {
+  beforeAll(async () => {
+    // The API runs in this process (apiFor); the worker as its own, to be killed.
+    stack = await startStack({
+      apis: 0,
       env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: env.address,
         TEMPORAL_NAMESPACE: config.temporal.namespace,
         TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         DELIVERY_BACKOFF_SCALE: SCALE,
         WEBHOOK_SIGNING_KEY: TEST_SIGNING_KEY,
-        WORKER_METRICS_PORT: '0',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    // Its errors, if it fails to start, end up in the test's output.
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    return child;
-  }
-
-  beforeAll(async () => {
-    env = await startDevServer();
-    receiver = await Receiver.start();
-    worker = startWorker();
+    receiver = stack.receiver;
   });
 
   afterAll(async () => {
-    worker?.kill('SIGKILL');
-    await receiver?.close();
-    await env?.teardown();
+    await stack?.stop();
   });
 
   it('redelivers each failed batch of the range once, oldest first, across a killed worker, and nothing outside it', async () => {
-    const api = apiFor(env.client, config);
+    const api = apiFor(stack.client, config);
     let down = true;
     receiver.responder = () => (down ? 503 : 200);
     const created = await api('POST', '/v1/partners/recovery/subscriptions', { url: receiver.url('/recovery'), eventTypes: ['t'], batching: { windowMs: 1_000, maxEvents: 1 } });
@@ -108,10 +91,10 @@ describe('redelivering the failed batches of a time range', () => {
       const progress = await api('GET', `/v1/partners/recovery/subscriptions/${id}/recover`);
       return progress.status === 200 && progress.json.redelivered >= 10 ? true : undefined;
     }, 60_000, 'ten redeliveries');
-    worker!.kill('SIGKILL');
+    await stack.workers[0]!.kill();
     const deliveredByThen = receiver.requests.filter((r) => r.receivedAt >= fixedAt).length;
     expect(deliveredByThen).toBeLessThan(50);
-    worker = startWorker();
+    stack.workers[0]!.start();
 
     const done = await eventually(async () => {
       const progress = await api('GET', `/v1/partners/recovery/subscriptions/${id}/recover`);
@@ -138,13 +121,13 @@ describe('redelivering the failed batches of a time range', () => {
     const runs = await Promise.all(
       inRange.map(async (batchId) => ({
         sequence: (await api('GET', `/v1/batches/${batchId}`)).json.sequence as number,
-        startedAt: (await env.client.workflow.getHandle(`batch:${batchId}`).describe()).startTime.getTime(),
+        startedAt: (await stack.client.workflow.getHandle(`batch:${batchId}`).describe()).startTime.getTime(),
       })),
     );
     const byStart = [...runs].sort((a, b) => a.startedAt - b.startedAt).map((run) => run.sequence);
     expect(byStart).toEqual([...byStart].sort((a, b) => a - b));
     // The recovery is a workflow an operator finds in the Web UI, its progress in its memo.
-    const description = await env.client.workflow.getHandle(`recovery:recovery:${id}`).describe();
+    const description = await stack.client.workflow.getHandle(`recovery:recovery:${id}`).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect((description.memo as { recovery: { delivered: number } }).recovery.delivered).toBe(50);
   }, 420_000);
