@@ -149,8 +149,12 @@ describe('subscription workflow on a real Temporal server', () => {
     expect(markers.map((event) => defaultPayloadConverter.fromPayload(event.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!))).toContainEqual(
       expect.objectContaining({ id: 'shorter-runs-2000-events' }),
     );
-    // Handed over near 30 history events, far below the 8,000 of runs recorded before the patch.
-    expect(firstRun.events!.length).toBeGreaterThanOrEqual(30);
-    expect(firstRun.events!.length).toBeLessThan(80);
+    // The patch is asked only once the run is 30 events long, so its marker comes after the 30th
+    // event; the hand-over follows within the signals still arriving (at most 20 in all), far below
+    // the 8,000 events of runs recorded before the patch. How many of those land before the
+    // hand-over depends on the machine's load, so the bound is what 20 signals can make at most.
+    const shorterRunsMarker = markers.find((event) => defaultPayloadConverter.fromPayload<{ id: string }>(event.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!).id === 'shorter-runs-2000-events')!;
+    expect(Number(shorterRunsMarker.eventId)).toBeGreaterThan(30);
+    expect(firstRun.events!.length).toBeLessThan(200);
   });
 });
