@@ -59,7 +59,9 @@ describe('Retry-After', () => {
     await subscribeAndPost('/negative');
     for (const path of ['/malformed', '/negative']) {
       const [first, second] = await eventually(() => (attemptsAt(path).length >= 2 ? attemptsAt(path) : undefined), 20_000, `the retry at ${path}`);
-      expect(second!.receivedAt - first!.receivedAt, path).toBeLessThan(2_000);
+      // The schedule's 2.5 ms, not the 30 s a negative value read as positive would ask: under 5 s
+      // even when other test files load the machine.
+      expect(second!.receivedAt - first!.receivedAt, path).toBeLessThan(5_000);
     }
   });
 
