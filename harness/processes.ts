@@ -16,7 +16,6 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 // --- Ports -----------------------------------------------------------------------------------
 
-export { freePort } from '../platform/ports';
 
 /** Whether something listens on `host`:`port` already (only "address in use" counts). */
 export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -28,8 +27,19 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
+ * A free port for a process of ours to listen on, picked below the kernel's ephemeral range
+ * (32768 and up here). Between this check and the process's bind, test files running beside this
+ * one open connections and port-0 listeners by the hundred, and the kernel gives those ephemeral
+ * ports: a port it picked for us could be handed out again meanwhile; one below its range cannot.
+ */
+export async function freePort(): Promise<number> {
+  return (await freePortsBelow32768(1))[0]!;
+}
+
+/**
  * Free ports below 32768: Temporal stores membership ports in a PostgreSQL smallint, so the
- * kernel's ephemeral ports (above 32768 here) are refused there.
+ * kernel's ephemeral ports (above 32768 here) are refused there; and none of them is handed out by
+ * the kernel meanwhile (freePort).
  */
 export async function freePortsBelow32768(count: number): Promise<number[]> {
   const ports = new Set<number>();

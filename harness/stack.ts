@@ -253,7 +253,7 @@ export async function startStack<C extends ReceiverChoice = 'recording'>(options
     };
     const addApi = async () => {
       const api = await startApi();
-      await waitForHealthy(api.url, 60_000, api.name);
+      await healthy(api);
       return api;
     };
     for (let i = 0; i < workers; i++) addWorker();
@@ -272,8 +272,8 @@ export async function startStack<C extends ReceiverChoice = 'recording'>(options
         { url: codecUrl },
       );
     await Promise.all([
-      ...apiHandles.map((api) => waitForHealthy(api.url, 60_000, api.name)),
-      ...(codec ? [waitForHealthy(codec.url, 60_000, codec.name)] : []),
+      ...apiHandles.map((api) => healthy(api)),
+      ...(codec ? [healthy(codec)] : []),
       // With its output kept, a worker is ready once it says it polls; without, after a pause.
       ...workerHandles.map((worker) => (logs === 'keep' ? waitForOutput(worker.current!, 'worker: polling', 60_000, worker.name) : sleep(3_000))),
     ]);
@@ -414,4 +414,20 @@ export async function forEachConcurrently<T>(items: readonly T[], task: (item: T
 export function startLoadStack(env: Record<string, string> = {}, options: Pick<StackOptions<'load'>, 'temporal' | 'profileDir' | 'root'> = {}): Promise<LoadStack> {
   const logDir = process.env.BENCH_LOG_DIR;
   return startStack({ ...options, env, receiver: 'load', logs: logDir ? { dir: logDir } : 'discard' });
+}
+
+/** Waits for a process's /healthz; if it exits first, fails at once with the end of what it printed. */
+async function healthy(handle: ServingProcess): Promise<void> {
+  const running = handle.current;
+  if (!running) throw new Error(`${handle.name} is not running`);
+  let settled = false;
+  const exitedFirst = running.exited.then((code) => {
+    if (settled) return;
+    throw new Error(`${handle.name} exited (${code ?? running.child.signalCode}) before answering /healthz; it printed:\n${handle.output().slice(-4_000)}`);
+  });
+  try {
+    await Promise.race([waitForHealthy(handle.url, 60_000, handle.name), exitedFirst]);
+  } finally {
+    settled = true;
+  }
 }
