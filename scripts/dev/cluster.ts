@@ -10,19 +10,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../../platform/config';
 import { apiUrlOf, applicationPorts, codecServerEnv, printSummary, splitHostPort, stackPayloadKeys, startApplication, Supervisor } from './supervisor';
-import { defaultPorts, TemporalCluster, type ClusterProcess } from './temporal-cluster';
+import { ClusterPortError, defaultPorts, TemporalCluster, type ClusterPorts, type ClusterProcess } from './temporal-cluster';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Stop order, highest first: the UI, our processes, the frontend and the system worker, history and matching, PostgreSQL. */
 const tierOf: Record<ClusterProcess, number> = { ui: 4, frontend: 2, worker: 2, history: 1, matching: 1, postgres: 0 };
 const APPLICATION_TIER = 3;
 
-async function main(supervisor: Supervisor, config: Config): Promise<void> {
+/** The cluster's ports from TEMPORAL_ADDRESS and TEMPORAL_UI_PORT; a port they cannot give ends the command in one line (exit 2), before anything starts. */
+function clusterPortsOrExit(config: Config): ClusterPorts {
+  try {
+    return defaultPorts(Number(splitHostPort(config.temporal.address)[1] || 7233), config.temporal.uiPort);
+  } catch (err) {
+    if (!(err instanceof ClusterPortError)) throw err;
+    console.error(`cluster: ${err.message}`);
+    process.exit(2);
+  }
+}
+
+async function main(supervisor: Supervisor, config: Config, ports: ClusterPorts): Promise<void> {
   const token = config.api.token ?? randomBytes(24).toString('base64url');
-  const frontendPort = Number(splitHostPort(config.temporal.address)[1] || 7233);
   const dataDir = join(config.dataDir, 'cluster');
   const uiPort = config.temporal.uiPort;
-  const ports = defaultPorts(frontendPort, uiPort);
   await supervisor.claim('cluster', dataDir, [
     ...(Object.entries(ports) as [string, number][]).map(([name, port]) => ({ host: '127.0.0.1', port, variable: name === 'ui' ? 'TEMPORAL_UI_PORT' : 'TEMPORAL_ADDRESS' })),
     ...applicationPorts(config),
@@ -53,8 +62,9 @@ async function main(supervisor: Supervisor, config: Config): Promise<void> {
 }
 
 const config = loadConfigOrExit('cluster');
+const ports = clusterPortsOrExit(config);
 const supervisor = new Supervisor(root);
-main(supervisor, config).catch(async (err: unknown) => {
+main(supervisor, config, ports).catch(async (err: unknown) => {
   console.error(`cluster: failed to start: ${(err as Error).message ?? err}`);
   await supervisor.shutdown(1);
 });

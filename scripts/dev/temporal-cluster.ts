@@ -46,22 +46,52 @@ export interface ClusterPorts {
   ui: number;
 }
 
-/** Temporal's usual ports when the frontend is on 7233, moved along with it otherwise; PostgreSQL on frontend + 200. */
+/** Temporal keeps each service's membership port in a PostgreSQL smallint: 32767 at most. */
+const MAX_MEMBERSHIP_PORT = 32_767;
+const MAX_PORT = 65_535;
+
+/** Why the frontend port cannot host the cluster's ports, in one line naming the variable. */
+export class ClusterPortError extends Error {}
+
+/**
+ * Temporal's usual ports when the frontend is on 7233, moved along with it otherwise; PostgreSQL
+ * on frontend + 200. The membership ports move along too while they stay at most 32767 (Temporal
+ * stores them in a PostgreSQL smallint); past that, a frontend on 40000, say, they wrap into
+ * 6933–31966, below every other port of the cluster. Throws ClusterPortError, naming the
+ * variable, when a port would leave the range a port may have.
+ */
 export function defaultPorts(frontend: number, ui: number): ClusterPorts {
   const shift = frontend - 7233;
-  return {
+  const membership = membershipBase(shift);
+  const ports: ClusterPorts = {
     frontend,
     frontendHttp: 7243 + shift,
     history: 7234 + shift,
     matching: 7235 + shift,
     worker: 7239 + shift,
-    frontendMembership: 6933 + shift,
-    historyMembership: 6934 + shift,
-    matchingMembership: 6935 + shift,
-    workerMembership: 6939 + shift,
+    frontendMembership: membership,
+    historyMembership: membership + 1,
+    matchingMembership: membership + 2,
+    workerMembership: membership + 6,
     postgres: 7433 + shift,
     ui,
   };
+  const serviceHighest = Math.max(ports.frontendHttp, ports.postgres);
+  if (frontend < 1024 || serviceHighest > MAX_PORT) {
+    throw new ClusterPortError(
+      `TEMPORAL_ADDRESS: npm run cluster places Temporal's services and PostgreSQL up to 200 above the frontend's port (${frontend}); give a port from 1024 to ${MAX_PORT - 200}`,
+    );
+  }
+  if (ui !== 0 && (ui < 1024 || ui > MAX_PORT)) throw new ClusterPortError(`TEMPORAL_UI_PORT: ${ui} is not a port from 1024 to ${MAX_PORT}`);
+  return ports;
+}
+
+/** The frontend's membership port: 6933 moved along with the frontend, wrapped below 32768 when it would pass it. */
+function membershipBase(shift: number): number {
+  const usual = 6933 + shift;
+  if (usual >= 1024 && usual + 6 <= MAX_MEMBERSHIP_PORT) return usual;
+  const span = MAX_MEMBERSHIP_PORT - 6 - 6933 - 800;
+  return 6933 + (((shift % span) + span) % span);
 }
 
 export interface ClusterOptions {

@@ -131,13 +131,28 @@ describe('npm run cluster', () => {
     await start();
     expect(await interrupt()).toBe(0);
   }, 240_000);
+
+  it('refuses, in one line naming TEMPORAL_ADDRESS, a frontend port whose neighbours would not be ports, before starting anything', async () => {
+    const refused = spawnEntry('scripts/dev/cluster.ts', [], { env: { ...env, TEMPORAL_ADDRESS: '127.0.0.1:65400' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '';
+    refused.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    refused.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => refused.once('close', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(2);
+    expect(printed.trim().split('\n')).toEqual([expect.stringMatching(/^cluster: TEMPORAL_ADDRESS: .*65400/)]);
+    expect(processesUsing(dataDir)).toEqual([]);
+  });
 });
 
-/** A frontend port whose neighbours (the other services, PostgreSQL, the UI) are free too, all below 32768. */
+/**
+ * A frontend port above 33061, as a new user might pick any free port (40000, say): there the
+ * membership ports cannot move along with it (Temporal keeps them in a smallint) and wrap below
+ * 32768. Its neighbours (the other services, PostgreSQL, the UI) are free too.
+ */
 async function freeClusterPorts(): Promise<ReturnType<typeof defaultPorts>> {
   for (;;) {
-    const frontend = 21_000 + Math.floor(Math.random() * 10_000);
-    const ports = defaultPorts(frontend, frontend + 1000 > 32_000 ? frontend - 1000 : frontend + 1000);
+    const frontend = 40_000 + Math.floor(Math.random() * 10_000);
+    const ports = defaultPorts(frontend, frontend + 1000);
     const all = Object.values(ports);
     if ((await Promise.all(all.map((port) => portInUse(port)))).every((inUse) => !inUse)) return ports;
   }
