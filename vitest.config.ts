@@ -1,11 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that must have the machine to themselves: a Temporal cluster (PostgreSQL and four
- * services), the fault scenarios that kill processes on a clock, and the admission test that
- * measures how fast Temporal records events. They run one at a time, after the others.
+ * Files that must have the machine to themselves: each that starts a Temporal cluster (PostgreSQL
+ * and four services; beside other files its waits ran past their bounds), the fault scenarios
+ * that kill processes on a clock, and the admission test that measures how fast Temporal records
+ * events. They run one at a time, after the others.
  */
-const alone = ['test/e2e/chaos.test.ts', 'test/e2e/cluster.test.ts', 'test/e2e/cluster-command.test.ts', 'test/integration/load-shedding.test.ts'];
+const alone = [
+  'test/e2e/chaos.test.ts',
+  'test/e2e/cluster.test.ts',
+  'test/e2e/cluster-command.test.ts',
+  'test/e2e/pipeline.test.ts',
+  'test/e2e/web-ui-codec.test.ts',
+  'test/integration/load-shedding.test.ts',
+];
 
 export default defineConfig({
   test: {

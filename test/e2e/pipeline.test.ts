@@ -252,7 +252,7 @@ describe.each(backends)('end to end on $name: API → Temporal → worker → re
     const delivered = await eventually(() => {
       const ids = receiver.requests.filter((r) => r.path === '/shutdown').flatMap((r) => (JSON.parse(r.body) as { events: { id: string }[] }).events.map((e) => e.id));
       return acknowledged.every((id) => ids.includes(id)) ? ids : undefined;
-    });
+    }, 60_000, 'every acknowledged event delivered');
     expect(new Set(delivered).size).toBe(delivered.length);
   });
 
