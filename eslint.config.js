@@ -34,7 +34,7 @@ const apiFence = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.temporal/', '.data/', 'bench/results/', 'test-results/'] },
+  { ignores: ['node_modules/', '.temporal/', '.data/', 'dist/', 'bench/results/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

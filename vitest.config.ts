@@ -19,6 +19,7 @@ export default defineConfig({
   test: {
     // Temporal's native bridge breaks under worker threads (sdk-typescript#876): use processes.
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Client } from '@temporalio/client';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -32,9 +31,10 @@ import { Subscriptions, type SubscriptionService } from './services/subscription
 import { RecoveryStore } from '../stores/recovery-store';
 import { SubscriptionStore } from '../stores/subscription-store';
 import { isUnavailableError } from '../stores/temporal-errors';
+import packageJson from '../package.json' with { type: 'json' };
 
 /** The API's version, as the OpenAPI document gives it: the package's. */
-const API_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+const API_VERSION = packageJson.version;
 
 /** Requests larger than this are refused with 413; it also bounds one signal's payload. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;

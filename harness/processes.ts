@@ -5,9 +5,11 @@
  * HTTP, and what /proc says about a process.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildInfoFile, compiledEntryPoints } from '../scripts/build/entry-points';
 
 /** The repository's root: entry points are given relative to it. */
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,6 +58,19 @@ export async function freePortsBelow32768(count: number): Promise<number[]> {
 export function spawnEntry(entry: string, args: string[] = [], options: SpawnOptions & { nodeArgs?: string[] } = {}): ChildProcess {
   const { nodeArgs = [], ...spawnOptions } = options;
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: root, ...spawnOptions });
+}
+
+/**
+ * The compiled file of a production entry point in `checkout`'s dist/, or undefined for an entry
+ * point that is not compiled (a dev command, a bench script). Our own checkout must be built: a
+ * stale or missing build would test other code than the sources.
+ */
+export function compiledEntry(entry: string, checkout: string): string | undefined {
+  const out = compiledEntryPoints[entry];
+  if (!out) return undefined;
+  if (existsSync(join(checkout, 'dist', buildInfoFile))) return join('dist', out);
+  if (resolve(checkout) === resolve(root)) throw new Error(`no build in ${join(checkout, 'dist')}: run \`npm run build\` first (the test suite's global setup does)`);
+  return undefined;
 }
 
 /** Polls `url`/healthz until it answers 2xx; throws after `timeoutMs`. */
@@ -169,12 +184,17 @@ export interface ProjectProcessOptions {
   output?: 'keep' | 'ignore' | number;
 }
 
-/** Runs one of the project's real entry points (`worker/main.ts`, `api/main.ts`) as its own process. */
+/**
+ * Runs one of the project's real entry points (`worker/main.ts`, `api/main.ts`) as its own process:
+ * as production runs it, compiled (`node dist/worker.js`, from `npm run build`, which the test
+ * suite's global setup runs). Another checkout (`cwd`) without a build runs it from its sources.
+ */
 export function startProjectProcess(entry: string, env: Record<string, string>, args: string[] | ProjectProcessOptions = {}): ProjectProcess {
-  const { args: entryArgs = [], nodeArgs, cwd, output: keep = 'keep' } = Array.isArray(args) ? { args } : args;
-  const child = spawnEntry(entry, entryArgs, {
-    nodeArgs,
-    ...(cwd ? { cwd } : {}),
+  const { args: entryArgs = [], nodeArgs = [], cwd, output: keep = 'keep' } = Array.isArray(args) ? { args } : args;
+  const compiled = compiledEntry(entry, cwd ?? root);
+  const command = compiled ? [...nodeArgs, '--enable-source-maps', compiled, ...entryArgs] : [...nodeArgs, '--import', 'tsx', entry, ...entryArgs];
+  const child = spawn(process.execPath, command, {
+    cwd: cwd ?? root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', keep === 'keep' ? 'pipe' : keep, keep === 'keep' ? 'pipe' : keep],
   });

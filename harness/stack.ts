@@ -5,8 +5,6 @@
  * workers, APIs and a codec server as their own processes, and a receiver in this process. Each
  * process can be killed with SIGKILL and started again; nothing outlives the command.
  */
-import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -19,7 +17,6 @@ import { connectWhenUp } from './connect';
 import {
   createSubscription as createOne,
   freePort,
-  root as projectRoot,
   sleep,
   startProjectProcess,
   waitForHealthy,
@@ -128,16 +125,15 @@ export interface Stack<R extends Receiver | LoadReceiver = Receiver> {
 
 /**
  * What every process of a stack runs with unless `env` says otherwise: the harness's token, plain
- * HTTP and loopback receivers allowed, metrics on a free port, the prebuilt workflow bundle.
+ * HTTP and loopback receivers allowed, metrics on a free port.
  */
-function stackEnv(clientEnv: Record<string, string>, bundle: string | undefined): Record<string, string> {
+function stackEnv(clientEnv: Record<string, string>): Record<string, string> {
   return {
     ...clientEnv,
     API_TOKEN: HARNESS_TOKEN,
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_METRICS_PORT: '0',
-    ...(bundle ? { WORKER_WORKFLOW_BUNDLE: bundle } : {}),
   };
 }
 
@@ -226,8 +222,8 @@ export async function startStack<C extends ReceiverChoice = 'recording'>(options
     const choice: ReceiverChoice = options.receiver ?? 'recording';
     const receiver = (choice === 'load' ? await LoadReceiver.start() : await Receiver.start(choice === 'recording' ? {} : { https: choice.https })) as ReceiverOf<C>;
 
-    // Another revision's worker bundles its own workflows at start-up.
-    const env = { ...stackEnv(clientEnv, root ? undefined : workflowBundle()), ...options.env };
+    // A compiled worker runs its build's workflow bundle; another revision's, without one, bundles its own at start-up.
+    const env = { ...stackEnv(clientEnv), ...options.env };
     const run = (entry: string, extra: Record<string, string> = {}) => {
       const folder = entry.split('/')[0]!;
       // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
@@ -354,23 +350,6 @@ export async function startStack<C extends ReceiverChoice = 'recording'>(options
  * exits (bench/run.ts), so that no process outlives the command that started it.
  */
 export const liveStacks = new Set<{ stop(): Promise<void> }>();
-
-let prebuiltBundle: string | undefined;
-/**
- * The working tree's workflow bundle, built once per process (per test file), as the Docker image
- * does ahead of time: a worker given WORKER_WORKFLOW_BUNDLE starts without webpack, so a restarted
- * worker polls within a second or two, as in production.
- */
-function workflowBundle(): string {
-  if (!prebuiltBundle) {
-    // Test files in threads share a pid: the name carries a random part too.
-    const bundle = join(tmpdir(), `webhooks-bundle-${process.pid}-${randomUUID().slice(0, 8)}.js`);
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/ops/build-workflow-bundle.ts', bundle], { cwd: projectRoot, stdio: 'ignore' });
-    process.once('exit', () => rmSync(bundle, { force: true }));
-    prebuiltBundle = bundle;
-  }
-  return prebuiltBundle;
-}
 
 /** A file's bytes, or none if it is not there (SQLite deletes its rollback journal after each transaction). */
 function readIfThere(file: string): Buffer {

@@ -4,7 +4,9 @@ import type { DataConverter } from '@temporalio/common';
 import { z } from 'zod';
 import { KeyRing } from '../codec/key-ring';
 import { EncryptionCodec } from '../codec/payload-codec';
+import { compiledBuild } from './build-info';
 import { temporalConnection, type TemporalConnection } from './temporal-connection';
+import type { SetCurrentPolicy } from './worker-deployment';
 
 /**
  * The whole configuration, parsed once from the environment (names fixed by the contract).
@@ -50,6 +52,11 @@ const environmentSchema = z.object({
   DELIVERY_BACKOFF_SCALE: z.coerce.number().positive().max(1000).default(1),
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   WORKER_METRICS_PORT: port.default(9464),
+  // Worker Versioning (docs/decisions/0011-worker-versioning.md).
+  WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
+  WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('webhooks'),
+  WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  WORKER_SET_CURRENT: z.enum(['if-none', 'always', 'never']).default('if-none'),
   // How long a workflow task waits on this worker's own (sticky) queue before Temporal offers it to
   // any worker: after a crash, the pause before a new worker takes the dead one's subscriptions.
   WORKER_STICKY_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(60_000).default(STICKY_QUEUE_TIMEOUT_MS_DEFAULT),
@@ -143,8 +150,13 @@ export interface Config {
   /** Where `npm run dev` and `npm run cluster` keep their data (absolute; DATA_DIR, default .data). */
   dataDir: string;
   worker: {
-    /** A workflow bundle built ahead of time (scripts/ops/build-workflow-bundle.ts); else workflows/ is bundled at start. */
+    /** A workflow bundle built ahead of time (`npm run build` makes one); else workflows/ is bundled at start. */
     workflowBundlePath: string | undefined;
+    /**
+     * The Worker Deployment Version the worker declares, or undefined with WORKER_VERSIONING=off.
+     * Its build id: WORKER_BUILD_ID, else the compiled build's id, else `dev` (run from the sources).
+     */
+    deployment: { name: string; buildId: string; setCurrent: SetCurrentPolicy } | undefined;
     /** Where the worker serves /metrics, /livez and /readyz (0: not at all). */
     metricsPort: number;
     /** WORKER_STICKY_QUEUE_TIMEOUT_MS. */
@@ -272,7 +284,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : [`http://localhost:${e.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`],
     },
     worker: {
-      workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE,
+      workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE ?? compiledBuild?.workflowBundlePath,
+      deployment:
+        e.WORKER_VERSIONING === 'off'
+          ? undefined
+          : { name: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID ?? compiledBuild?.buildId ?? 'dev', setCurrent: e.WORKER_SET_CURRENT },
       metricsPort: e.WORKER_METRICS_PORT,
       stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT_MS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS || undefined,

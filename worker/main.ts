@@ -1,6 +1,7 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { exitOnStartError, loadConfig } from '../platform/config';
+import { exitOnStartError, loadConfig, type Config } from '../platform/config';
 import { freePort } from '../platform/ports';
+import { claimCurrent, WorkerDeployment } from '../platform/worker-deployment';
 import { jsonLogger, serveWorkerProbes, WorkerMetrics } from './observability';
 import { createWorker } from './worker';
 
@@ -21,11 +22,32 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     worker = await createWorker(config, connection, {}, metrics);
-    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe, metricsPort, sdkMetricsAddress });
-    await worker.run();
+    const { deployment } = config.worker;
+    Runtime.instance().logger.info('worker: polling', { taskQueue: config.temporal.taskQueue, address: config.temporal.address, security: config.temporal.security, encryption: config.encryption.describe, metricsPort, sdkMetricsAddress, deployment: deployment ?? 'unversioned' });
+    const stopped = new AbortController();
+    const running = worker.run().finally(() => stopped.abort());
+    if (deployment) void settleCurrentVersion(connection, config.temporal.namespace, deployment, stopped.signal);
+    await running;
   } finally {
     probes?.close();
     await connection.close();
+  }
+}
+
+/** Applies WORKER_SET_CURRENT once the worker polls, and logs what it did; a failure is logged, not fatal. */
+async function settleCurrentVersion(
+  connection: NativeConnection,
+  namespace: string,
+  deployment: NonNullable<Config['worker']['deployment']>,
+  signal: AbortSignal,
+): Promise<void> {
+  const log = Runtime.instance().logger;
+  try {
+    const outcome = await claimCurrent(new WorkerDeployment(connection.workflowService, namespace, deployment.name), deployment.buildId, deployment.setCurrent, signal);
+    const routing = outcome === 'left-alone' ? await new WorkerDeployment(connection.workflowService, namespace, deployment.name).routing() : undefined;
+    log.info(`worker: version ${outcome}`, { deployment: deployment.name, buildId: deployment.buildId, current: routing?.current ?? deployment.buildId });
+  } catch (err) {
+    if (!signal.aborted) log.warn('worker: could not settle the current version', { error: String(err), deployment: deployment.name, buildId: deployment.buildId });
   }
 }
 

@@ -21,6 +21,16 @@ export async function createWorker(
     activities: createActivities(config, { metrics }),
     // Codecs run here, outside the workflow sandbox: workflow code never sees ciphertext.
     dataConverter: config.temporal.dataConverter,
+    // Each workflow declares its own behaviour (setWorkflowOptions); this default covers none today.
+    ...(config.worker.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: config.worker.deployment.name, buildId: config.worker.deployment.buildId },
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE',
+          },
+        }
+      : {}),
     stickyQueueScheduleToStartTimeout: config.worker.stickyQueueTimeoutMs,
     ...(config.worker.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: config.worker.maxCachedWorkflows }),
     ...overrides,

@@ -1,4 +1,4 @@
-import { defineQuery, proxyActivities, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler, setWorkflowOptions, sleep, upsertMemo } from '@temporalio/workflow';
 import type { RecoveryActivities } from '../activities/recovery';
 
 /**
@@ -44,6 +44,10 @@ export const recoveryProgressQuery = defineQuery<RecoveryProgress>('progress');
 
 /** The most failed batches one recovery takes on: a wider range takes several recoveries. */
 export const MAX_RECOVERED_BATCHES = 5_000;
+
+// Minutes to hours: it finishes on the version that started it, so its code may change without a
+// patch; the old version drains once no recovery runs on it (docs/decisions/0011-worker-versioning.md).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, recoveryWorkflow);
 
 export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryProgress> {
   // Short timeouts: a worker that dies mid-activity delays the recovery by seconds, not minutes.

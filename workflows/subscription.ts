@@ -1,20 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  getExternalWorkflowHandle,
-  log,
-  makeContinueAsNewFunc,
-  metricMeter,
-  patched,
-  ParentClosePolicy,
-  setHandler,
-  startChild,
-  upsertMemo,
-  upsertSearchAttributes,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, log, makeContinueAsNewFunc, metricMeter, ParentClosePolicy, patched, setHandler, setWorkflowOptions, startChild, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import { buildPayloadBody } from '../domain/payload';
 import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
@@ -24,6 +8,10 @@ import { batchIdKey, eventCountKey, eventTypesKey, partnerIdKey, routesChangedAt
 import { SubscriptionState, type SubscriptionWorkflowInput } from './subscription-state';
 
 export type { SubscriptionWorkflowInput } from './subscription-state';
+
+// Never ends and continues as new: it moves to each new current version at its next task, so a change
+// to it needs a patch (docs/decisions/0011-worker-versioning.md).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, subscriptionWorkflow);
 
 /**
  * One long-lived workflow per subscription: collects signalled events and cuts batches by the

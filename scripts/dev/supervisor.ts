@@ -216,7 +216,9 @@ export function codecServerEnv(config: Config, uiOrigins: string[]): { env: Reco
 /** The worker, the API and the codec server, in a tier above Temporal's (stopped first), then waits for the API and the codec server to answer. */
 export async function startApplication(supervisor: Supervisor, config: Config, token: string, env: Record<string, string>, tier: number, codec: { env: Record<string, string>; url: string }): Promise<void> {
   const tsx = ['--import', 'tsx'];
-  supervisor.start('worker', process.execPath, [...tsx, 'worker/main.ts'], tier, { env: { ...process.env, ...env } });
+  // The developer's one worker is the whole fleet: it makes its version current (decision 0011).
+  const versioning = { WORKER_SET_CURRENT: process.env.WORKER_SET_CURRENT ?? 'always' };
+  supervisor.start('worker', process.execPath, [...tsx, 'worker/main.ts'], tier, { env: { ...process.env, ...env, ...versioning } });
   supervisor.start('api', process.execPath, [...tsx, 'api/main.ts'], tier, { env: { ...process.env, ...env, API_TOKEN: token } });
   supervisor.start('codec', process.execPath, [...tsx, 'codec/main.ts'], tier, { env: { ...process.env, ...env, ...codec.env } });
   await supervisor.waitFor('the API', async () => (await fetch(`${apiUrlOf(config)}/healthz`)).ok);

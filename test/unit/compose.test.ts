@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environmentNames } from '../../platform/config';
+import { compiledEntryPoints } from '../../scripts/build/entry-points';
 import { dynamicConfigFile, FRONTEND_SERVER_NAME, schemaScript, serverConfigFile } from '../../scripts/dev/temporal-cluster';
 import { temporalCliPath } from '../../harness/temporal';
 
@@ -54,12 +55,12 @@ describe('the production stack (docker-compose.yml)', () => {
     expect(services.worker!.deploy?.replicas).toBeGreaterThan(1);
   });
 
-  it('runs the entry points that exist, from the project image', () => {
-    expect(services.api!.command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
-    expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts']);
-    expect(services.setup!.command).toEqual(['node', '--import', 'tsx', 'scripts/ops/register-search-attributes.ts']);
-    expect(services.codec!.command).toEqual(['node', '--import', 'tsx', 'codec/main.ts']);
+  it('runs the compiled entry points, from the project image', () => {
     for (const name of ['api', 'worker', 'setup', 'codec']) expect(services[name]!.build).toBe('.');
+    const source = { api: 'api/main.ts', worker: 'worker/main.ts', setup: 'scripts/ops/register-search-attributes.ts', codec: 'codec/main.ts' };
+    for (const [name, entry] of Object.entries(source)) {
+      expect(services[name]!.command, name).toEqual(['node', `dist/${compiledEntryPoints[entry]}`]);
+    }
   });
 
   it('requires payload encryption in every process of ours, and an operator credential at the codec server the UI calls', () => {
@@ -87,20 +88,26 @@ describe('the production stack (docker-compose.yml)', () => {
     }
   });
 
-  it('builds an image that holds every source folder the processes import', () => {
+  it('builds the image from every source folder the processes import, and ships only the build', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     const stages = dockerfile.split(/^FROM /m).slice(1);
     const copied = (stage: string) => [...stage.matchAll(/^COPY (?!--from)(\S+) \.\/\S+$/gm)].map(([, dir]) => dir);
     // Top-level folders with TypeScript in them, but for tests, benchmarks and fault scenarios.
     const sources = readdirSync(root, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !['node_modules', 'test', 'bench', 'chaos', 'harness', 'test-results', 'docs', 'cluster'].includes(entry.name))
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !['node_modules', 'test', 'bench', 'chaos', 'harness', 'test-results', 'docs', 'cluster', 'dist'].includes(entry.name))
       .filter((entry) => readdirSync(resolve(root, entry.name)).some((file) => file.endsWith('.ts')))
       .map((entry) => entry.name);
     expect(sources).toContain('codec');
-    for (const dir of sources) expect(copied(stages[1]!), `the runtime stage copies ${dir}`).toContain(dir);
-    // Of scripts/, production runs the setup step and the operator tools (scripts/ops/) only.
-    expect(copied(stages[1]!)).toContain('scripts/ops');
-    expect(copied(stages[1]!).filter((dir) => dir?.startsWith('scripts'))).toEqual(['scripts/ops']);
+    for (const dir of sources) expect(copied(stages[0]!), `the build stage copies ${dir}`).toContain(dir);
+    // Of scripts/, the build needs the build and what it compiles (scripts/ops/).
+    expect(copied(stages[0]!).filter((dir) => dir?.startsWith('scripts')).sort()).toEqual(['scripts/build', 'scripts/ops']);
+    expect(stages[0]).toMatch(/^RUN npm run build$/m);
+    // The runtime stage: production dependencies and dist/, no source folder, no TypeScript loader.
+    expect(copied(stages[1]!).filter((file) => !file?.startsWith('package'))).toEqual([]);
+    expect(stages[1]).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(stages[1]).toMatch(/npm ci --omit=dev/);
+    expect(stages[1]).not.toMatch(/tsx/);
+    for (const stage of stages) expect(stage).toMatch(/^node:24-bookworm-slim/);
   });
 
   it('configures the project only through variables the code reads', () => {

@@ -1,0 +1,11 @@
+/**
+ * Once before the suite: `npm run build`, so that every test that starts our processes runs them
+ * compiled (dist/), as production does, from the working tree's sources of this very run.
+ */
+import { execFileSync } from 'node:child_process';
+import { root } from '../harness/processes';
+
+export default function setup(): void {
+  console.log(`tests: Node.js ${process.version}`);
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build/build.ts'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
