@@ -1,5 +1,6 @@
 import type { SigningState } from '../domain/signing-state';
 import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, setWorkflowOptions, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning';
 import { subscriptionWorkflowId } from './ids';
 import { endpointSignal, releaseSignal, type EndpointReport } from './messages';
 import { MAX_ATTEMPTS, type RetryAfterLedger } from '../domain/schedule';
@@ -82,7 +83,7 @@ const { deliverBatch: firstAttempt } = proxyLocalActivities<DeliveryActivities>(
 
 // Lives up to ~30 days: pinned, every deploy would keep the old workers a month. It moves to the
 // current version at its next task; a change to it needs a patch (docs/decisions/0011-worker-versioning.md).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, deliveryWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), deliveryWorkflow);
 
 /** One batch: delivered, or failed after 26 attempts. Its input records the exact payload. */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {

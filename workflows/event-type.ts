@@ -1,4 +1,5 @@
 import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, makeContinueAsNewFunc, setHandler, setWorkflowOptions, upsertMemo } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning';
 
 /**
  * One workflow per event type of the catalog (decision 0007): ID `event-type:{name}`, idle but
@@ -46,7 +47,7 @@ export const changeEventTypeUpdate = defineUpdate<EventTypeDefinition, [EventTyp
 const CHANGES_PER_RUN = 500;
 
 // Lives as long as its event type: it moves to each new current version (docs/decisions/0011-worker-versioning.md).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, eventTypeWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), eventTypeWorkflow);
 
 export async function eventTypeWorkflow(definition: EventTypeDefinition): Promise<void> {
   let current = definition;

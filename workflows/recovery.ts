@@ -1,4 +1,5 @@
 import { defineQuery, proxyActivities, setHandler, setWorkflowOptions, sleep, upsertMemo } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning';
 import type { RecoveryActivities } from '../activities/recovery';
 
 /**
@@ -47,7 +48,7 @@ export const MAX_RECOVERED_BATCHES = 5_000;
 
 // Minutes to hours: it finishes on the version that started it, so its code may change without a
 // patch; the old version drains once no recovery runs on it (docs/decisions/0011-worker-versioning.md).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, recoveryWorkflow);
+setWorkflowOptions(versioningBehavior('PINNED'), recoveryWorkflow);
 
 export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryProgress> {
   // Short timeouts: a worker that dies mid-activity delays the recovery by seconds, not minutes.

@@ -1,4 +1,5 @@
 import { allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, log, makeContinueAsNewFunc, metricMeter, ParentClosePolicy, patched, setHandler, setWorkflowOptions, startChild, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning';
 import { buildPayloadBody } from '../domain/payload';
 import type { WebhookEvent } from '../domain/schema';
 import { deliveryWorkflow, type BatchMemo, type DeliveryWorkflowInput } from './delivery';
@@ -11,7 +12,7 @@ export type { SubscriptionWorkflowInput } from './subscription-state';
 
 // Never ends and continues as new: it moves to each new current version at its next task, so a change
 // to it needs a patch (docs/decisions/0011-worker-versioning.md).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, subscriptionWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), subscriptionWorkflow);
 
 /**
  * One long-lived workflow per subscription: collects signalled events and cuts batches by the
