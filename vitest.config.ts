@@ -3,14 +3,16 @@ import { defineConfig } from 'vitest/config';
 /**
  * Files that must have the machine to themselves: each that starts a Temporal cluster (PostgreSQL
  * and four services; beside other files its waits ran past their bounds), the fault scenarios
- * that kill processes on a clock, and the admission test that measures how fast Temporal records
- * events. They run one at a time, after the others.
+ * that kill processes on a clock, the admission test that measures how fast Temporal records
+ * events, and the replay gate's (each run bundles the workflow code with webpack, a core's worth
+ * for seconds). They run one at a time, after the others.
  */
 const alone = [
   'test/e2e/chaos.test.ts',
   'test/e2e/cluster.test.ts',
   'test/e2e/cluster-command.test.ts',
   'test/e2e/pipeline.test.ts',
+  'test/e2e/replay-gate.test.ts',
   'test/e2e/web-ui-codec.test.ts',
   'test/integration/load-shedding.test.ts',
 ];
