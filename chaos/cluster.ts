@@ -194,6 +194,16 @@ export class Cluster {
     return this.stack.workers.length - 1;
   }
 
+  /** A worker of another checkout's build (the deploy drill's next version), with `env` on top of the stack's. */
+  startWorkerOf(checkout: string, env: Record<string, string>): StackProcess {
+    return this.stack.addWorker({ checkout, env });
+  }
+
+  /** The environment every process of the stack runs with (Temporal's address, the payload keys, …). */
+  get env(): Record<string, string> {
+    return this.stack.env;
+  }
+
   async killWorker(index: number): Promise<void> {
     await this.stack.workers[index]?.kill();
   }

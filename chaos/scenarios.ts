@@ -7,6 +7,7 @@ import { checkInvariants, violations, type BatchingRule, type ReceivedBody, type
 import { HARNESS_TOKEN } from '../harness/token';
 import { sleep } from '../harness/processes';
 import { Cluster, type ClusterShape, type ReceiverMode } from './cluster';
+import { batchesByVersion, deployUnderLoad, recoveryProgress, workflowTaskFailures } from './deploy';
 import { Producers } from './producers';
 
 export interface ScenarioOptions {
@@ -22,8 +23,19 @@ export interface Scenario {
   shape: ClusterShape;
   /** Partners beyond the three every scenario has (one subscription each). */
   extraPartners?: string[];
-  /** Runs while the producers post; `at(ms)` waits until that many ms after the load started. */
-  faults: (cluster: Cluster, at: (ms: number) => Promise<void>, options: ScenarioOptions, notes: string[]) => Promise<void>;
+  /** Partners with a subscription (and the same batching rule) that the producers leave alone: the faults post to them. */
+  quietPartners?: string[];
+  /**
+   * Runs while the producers post; `at(ms)` waits until that many ms after the load started. The
+   * load goes on until it returns. It may return checks of its own for once the run has settled.
+   */
+  faults: (cluster: Cluster, at: (ms: number) => Promise<void>, options: ScenarioOptions, notes: string[]) => Promise<void | AfterSettle>;
+}
+
+/** A scenario's own checks once the run has settled: each problem counts as a violation. */
+export interface AfterSettle {
+  check: (cluster: Cluster, notes: string[]) => Promise<string[]>;
+  cleanup: () => void;
 }
 
 export interface ScenarioResult {
@@ -134,7 +146,46 @@ export const scenarios: Scenario[] = [
       notes.push('the endpoint is back');
     },
   },
+  deployScenario('dev'),
 ];
+
+/**
+ * The deploy drill (chaos/deploy.ts) on `temporal`: v2 rolled out, v1 drained and stopped, rolled
+ * back and forward again, under load, with batches in retry and held and a recovery running.
+ */
+function deployScenario(temporal: 'dev' | 'cluster'): Scenario {
+  return {
+    name: temporal === 'dev' ? 'deploy' : 'deploy-cluster',
+    summary: 'a new version of the workflow code rolled out under load with Worker Versioning, the old one drained and stopped, rolled back, rolled forward',
+    shape: { workers: 1, apis: 1, temporal },
+    extraPartners: ['chaos-dead'],
+    quietPartners: ['chaos-recovery'],
+    async faults(cluster, _at, _options, notes) {
+      const drill = await deployUnderLoad(cluster, notes);
+      return {
+        cleanup: drill.remove,
+        async check(settled, checkNotes) {
+          const problems: string[] = [];
+          const { before, after } = drill.recovery;
+          if (before.behavior !== 'PINNED' || before.buildId !== drill.v1 || after.buildId !== drill.v1) {
+            problems.push(`the recovery was not pinned to v1 across the deploy: ${JSON.stringify(drill.recovery)}`);
+          }
+          const recovery = await recoveryProgress(settled);
+          checkNotes.push(`recovery: ${recovery.status}, ${recovery.redelivered} redelivered, ${recovery.delivered} delivered`);
+          if (recovery.status !== 'done' || recovery.delivered !== 1) problems.push(`the recovery did not deliver its batch: ${JSON.stringify(recovery)}`);
+          const batches = await batchesByVersion(settled, drill.rollbackWindow);
+          checkNotes.push(`batches cut by v2: ${batches.v2}, by v1: ${batches.unmarked}; cut while rolled back: ${batches.inRollback}, of them by v2: ${batches.markedInRollback}`);
+          if (batches.v2 === 0) problems.push('no batch was cut by v2: the new version never ran');
+          if (batches.inRollback === 0 || batches.markedInRollback > 0) problems.push('the rollback did not move the subscriptions back to v1');
+          const failures = await workflowTaskFailures(settled);
+          checkNotes.push(`workflow task failures in every history: ${failures.length}`);
+          problems.push(...failures);
+          return problems;
+        },
+      };
+    },
+  };
+}
 
 /** A fault in one process of a Temporal cluster: kill it in the middle of the load, start it again later. */
 function clusterProcessCrash(name: 'history' | 'matching' | 'postgres', summary: string): Scenario {
@@ -163,20 +214,23 @@ export const clusterScenarios: Scenario[] = [
   clusterProcessCrash('history', 'kill -9 of the history service (the shards\' owner) in the middle of the load, then a new one'),
   clusterProcessCrash('matching', 'kill -9 of the matching service (task queues) in the middle of the load, then a new one'),
   clusterProcessCrash('postgres', 'PostgreSQL crashes (immediate shutdown) in the middle of the load and is started again'),
+  deployScenario('cluster'),
 ];
 
 export async function runScenario(scenario: Scenario, options: ScenarioOptions, log: (line: string) => void = () => undefined): Promise<ScenarioResult> {
   const cluster = await Cluster.start(scenario.shape);
   const notes: string[] = [];
+  let afterSettle: AfterSettle | undefined;
   try {
     const partners = [...PARTNERS, ...(scenario.extraPartners ?? [])];
-    for (const partner of partners) await cluster.createSubscription(partner, RULE);
+    const quiet = scenario.quietPartners ?? [];
+    for (const partner of [...partners, ...quiet]) await cluster.createSubscription(partner, RULE);
     const producers = new Producers({ partners, perPartner: 4, rate: 5, apiUrls: () => cluster.apiUrls() });
     const started = Date.now();
     const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
     producers.start();
     log(`${scenario.name}: load for ${options.loadMs / 1000} s`);
-    await scenario.faults(cluster, at, options, notes);
+    afterSettle = (await scenario.faults(cluster, at, options, notes)) ?? undefined;
     await at(options.loadMs);
     await producers.stop();
     log(`${scenario.name}: ${producers.acknowledgedCount()} events acknowledged; settling`);
@@ -185,7 +239,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions, 
       checkInvariants({
         acknowledged: producers.acknowledged,
         received: cluster.log.map((entry): ReceivedBody => ({ body: entry.body, subscription: partnerOf(entry.path), accepted: entry.accepted })),
-        rules: new Map(partners.map((partner) => [partner, RULE])),
+        rules: new Map([...partners, ...quiet].map((partner) => [partner, RULE])),
         orderOf,
       });
     const settleStarted = Date.now();
@@ -200,9 +254,12 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions, 
     // A little longer, so a late duplicate or a changed body would still be seen.
     await sleep(2000);
     const verdict = judge();
-    return { name: scenario.name, verdict, violations: violations(verdict), answers: producers.answers, retries: producers.retries, settledInMs, notes };
+    const problems = (await afterSettle?.check(cluster, notes)) ?? [];
+    verdict.examples.push(...problems);
+    return { name: scenario.name, verdict, violations: violations(verdict) + problems.length, answers: producers.answers, retries: producers.retries, settledInMs, notes };
   } finally {
     await cluster.stop();
+    afterSettle?.cleanup();
   }
 }
 

@@ -100,8 +100,11 @@ export interface Stack<R extends Receiver | LoadReceiver = Receiver> {
   /** The first API's base URL. */
   apiUrl: string;
   receiver: R;
-  /** Starts one more worker (not waiting for it to poll). */
-  addWorker(): StackProcess;
+  /**
+   * Starts one more worker (not waiting for it to poll). `checkout`: another checkout's build (a new
+   * version of the code, in the deploy drill); `env`: on top of the stack's.
+   */
+  addWorker(options?: { checkout?: string; env?: Record<string, string> }): StackProcess;
   /** Starts one more API on a port of its own; resolves once it answers /healthz. */
   addApi(): Promise<ServingProcess>;
   /** What Temporal holds at rest: the dev server's SQLite files, or the cluster's database (pg_dump). */
@@ -224,17 +227,17 @@ export async function startStack<C extends ReceiverChoice = 'recording'>(options
 
     // A compiled worker runs its build's workflow bundle; another revision's, without one, bundles its own at start-up.
     const env = { ...stackEnv(clientEnv), ...options.env };
-    const run = (entry: string, extra: Record<string, string> = {}) => {
+    const run = (entry: string, extra: Record<string, string> = {}, checkout = root) => {
       const folder = entry.split('/')[0]!;
       // One folder per process: tsx's module-loader thread writes a profile of its own beside the main thread's.
       const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, folder)}`] : [];
       const output = logs === 'keep' ? 'keep' : logs === 'discard' ? 'ignore' : openSync(join(logs.dir, `${folder}.log`), 'a');
-      return startProjectProcess(entry, { ...env, ...extra }, { nodeArgs, output, ...(root ? { cwd: root } : {}) });
+      return startProjectProcess(entry, { ...env, ...extra }, { nodeArgs, output, ...(checkout ? { cwd: checkout } : {}) });
     };
     const workerHandles: StackProcess[] = [];
     const apiHandles: ServingProcess[] = [];
-    const addWorker = () => {
-      const worker = track(`worker ${workerHandles.length}`, () => run('worker/main.ts'));
+    const addWorker = ({ checkout, env: extra }: { checkout?: string; env?: Record<string, string> } = {}) => {
+      const worker = track(`worker ${workerHandles.length}`, () => run('worker/main.ts', extra, checkout ?? root));
       workerHandles.push(worker);
       return worker;
     };

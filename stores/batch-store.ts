@@ -179,7 +179,8 @@ export class BatchStore {
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      typedSearchAttributes: description.typedSearchAttributes,
+      // Ours only: Temporal's own (TemporalWorkerDeploymentVersion, …) are its to set, and it refuses them.
+      typedSearchAttributes: description.typedSearchAttributes.getAll().filter((pair) => !pair.key.name.startsWith('Temporal')),
       memo: description.memo,
       staticSummary: `Redelivery of ${input.eventCount} event(s) for partner ${input.partnerId} / subscription ${input.subscriptionId}`,
     });

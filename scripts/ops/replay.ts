@@ -10,6 +10,9 @@
  *                                                          24 h, newest first, up to 100 a type
  *   … --workflows <path/to/index.ts>                       against other workflow code than workflows/
  *
+ * From the sources (npm run replay) it replays the working tree's workflows/; compiled (`node
+ * dist/replay.js`, as in the image) the build's own workflow bundle, which is what its workers run.
+ *
  * Prints one line per run (and with --recent a summary per workflow type). Exits 0 when every run
  * replays, 1 if any diverges (non-determinism) or fails to replay, 2 on a bad command line or when
  * nothing matched.
@@ -86,9 +89,13 @@ async function* fetchAhead<T, R>(source: AsyncIterable<T>, fetch: (item: T) => P
 async function main(): Promise<void> {
   const options = parseReplayArgs(process.argv.slice(2));
   const workflows = options.workflows === undefined ? workflowsPath : resolve(options.workflows);
-  if (!existsSync(workflows)) throw new ReplayUsageError(`replay: --workflows: no such file: ${options.workflows}`);
+  if (options.workflows !== undefined && !existsSync(workflows)) throw new ReplayUsageError(`replay: --workflows: no such file: ${options.workflows}`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const { temporal } = loadConfig();
+  const { temporal, worker } = loadConfig();
+  // The code replayed: --workflows; else, compiled, the build's own workflow bundle (what its
+  // workers would run); else, from the sources (npm run replay), the working tree's workflows/.
+  const code =
+    options.workflows === undefined && worker.workflowBundlePath ? { workflowBundle: { codePath: worker.workflowBundlePath } } : { workflowsPath: workflows };
   const connection = await Connection.connect(temporal.connection);
   // Histories come back with their payloads as stored: the replaying worker decrypts them, with the
   // same key ring as the worker that wrote them (PAYLOAD_KEYS or PAYLOAD_KEYS_FILE).
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
 
   let replayed = 0;
   let diverged = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath: workflows, dataConverter: temporal.dataConverter }, toReplay())) {
+  for await (const result of Worker.runReplayHistories({ ...code, dataConverter: temporal.dataConverter }, toReplay())) {
     const run = replaying.shift()!;
     replayed++;
     run.selection.replayed++;
