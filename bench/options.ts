@@ -35,7 +35,9 @@ export type BenchMode =
   /** `--neighbours`: one healthy partner beside partners whose endpoints refuse connections. */
   | { name: 'neighbours' }
   /** `--peer=svix`: the same load through Svix's server, one system at a time. */
-  | { name: 'peer'; peer: 'svix' };
+  | { name: 'peer'; peer: 'svix' }
+  /** `--startup`: the API and the worker started compiled and from the sources, alternately: time to ready, memory. */
+  | { name: 'startup' };
 
 export interface BenchOptions {
   mode: BenchMode;
@@ -54,14 +56,14 @@ export type OptionsOf<Name extends BenchMode['name']> = BenchOptions & { mode: E
 
 export class BenchOptionsError extends Error {}
 
-const FLAGS = ['quick', 'profile', 'scenario', 'temporal', 'encryption', 'catalog', 'against', 'compare-env', 'loads', 'hand-overs', 'rate', 'restarts', 'shedding', 'neighbours', 'peer'] as const;
+const FLAGS = ['quick', 'profile', 'scenario', 'temporal', 'encryption', 'catalog', 'against', 'compare-env', 'loads', 'hand-overs', 'rate', 'restarts', 'shedding', 'neighbours', 'peer', 'startup'] as const;
 type Flag = (typeof FLAGS)[number];
 /** Flags that take no value, and flags whose value is optional; the rest need `=value`. */
-const SWITCHES = new Set<Flag>(['quick', 'profile', 'restarts', 'shedding', 'neighbours']);
+const SWITCHES = new Set<Flag>(['quick', 'profile', 'restarts', 'shedding', 'neighbours', 'startup']);
 const OPTIONAL_VALUE = new Set<Flag>(['hand-overs']);
 
 /** Flags that choose a mode. */
-const MODE_FLAGS: Flag[] = ['profile', 'encryption', 'catalog', 'against', 'compare-env', 'hand-overs', 'restarts', 'shedding', 'neighbours', 'peer'];
+const MODE_FLAGS: Flag[] = ['profile', 'encryption', 'catalog', 'against', 'compare-env', 'hand-overs', 'restarts', 'shedding', 'neighbours', 'peer', 'startup'];
 /** Two mode flags that run as one: hand-overs of two revisions, and restarts with each side of a setting. */
 const PAIRS: [Flag, Flag][] = [
   ['hand-overs', 'against'],
@@ -119,6 +121,7 @@ function modeOf(given: Map<Flag, string | undefined>): BenchMode {
   if (compareEnv) return { name: 'compare', comparison: { kind: 'env', env: compareEnv } };
   if (given.has('shedding')) return { name: 'shedding' };
   if (given.has('neighbours')) return { name: 'neighbours' };
+  if (given.has('startup')) return { name: 'startup' };
   if (given.has('peer')) {
     if (value('peer') !== 'svix') throw new BenchOptionsError(`--peer: only svix is known, not ${value('peer')}`);
     return { name: 'peer', peer: 'svix' };

@@ -4,7 +4,7 @@
  * a full run of the scenarios (`--quick` for a run of a few minutes), `--profile`, an A/B
  * comparison (`--encryption=compare`, `--catalog=compare`, `--against=<revision>`,
  * `--compare-env=NAME=value`), `--hand-overs[=N]`, `--restarts`, `--shedding`, `--neighbours`,
- * `--peer=svix`; `--temporal=cluster` runs on a Temporal cluster as `npm run cluster` runs it
+ * `--peer=svix`, `--startup`; `--temporal=cluster` runs on a Temporal cluster as `npm run cluster` runs it
  * instead of the dev server. docs/performance.md lists them. Prints tables; writes JSON with the
  * machine's description under bench/results/, in the compact form of bench/compact.ts.
  */
@@ -21,6 +21,7 @@ import { peerRun } from './modes/peer';
 import { profileRun } from './modes/profile';
 import { restartsRun } from './modes/restarts';
 import { sheddingRun } from './modes/shedding';
+import { startupRun } from './modes/startup';
 import { BenchOptionsError, parseBenchOptions, resultsPrefix, type BenchOptions } from './options';
 import { liveStacks } from '../harness/stack';
 import { BACKOFF_SCALE, CONCURRENCY, killLoad, stepSecondsOf, SUSTAINED_202_P99_MS, TEMPORAL_DESCRIPTION, type ModeReport } from './step';
@@ -44,6 +45,8 @@ function runMode(options: BenchOptions): Promise<ModeReport> {
       return neighboursRun({ ...options, mode });
     case 'peer':
       return peerRun({ ...options, mode });
+    case 'startup':
+      return startupRun({ ...options, mode });
   }
 }
 

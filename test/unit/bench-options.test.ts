@@ -51,6 +51,7 @@ describe('the benchmark command line', () => {
       ['--restarts --compare-env=WORKER_STICKY_QUEUE_TIMEOUT_MS=10000', 'restarts'],
       ['--neighbours', 'neighbours'],
       ['--shedding', 'shedding'],
+      ['--startup --quick', 'startup'],
       ['--peer=svix', 'peer-svix'],
       ['--peer=svix --temporal=cluster --scenario=one,spread,sparse-1k,sparse-10k', 'peer-svix-cluster'],
     ];
@@ -103,6 +104,8 @@ describe('the benchmark command line', () => {
     expect(refusal('--encryption=compare --catalog=compare')).toMatch(/^one mode at a time/);
     expect(refusal('--hand-overs --against=HEAD --restarts')).toMatch(/^one mode at a time/);
     expect(refusal('--peer=svix --neighbours')).toMatch(/^one mode at a time/);
+    expect(refusal('--startup --shedding')).toMatch(/^one mode at a time/);
+    expect(refusal('--startup=yes')).toMatch(/^--startup takes no value/);
   });
 
   it('refuses a flag the chosen mode would ignore', () => {

@@ -25,3 +25,25 @@ describe('worker cache and sticky queue settings', () => {
     expect(() => loadConfig({ ...base, WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
   });
 });
+
+describe('the Worker Deployment Version a worker declares (decision 0011)', () => {
+  it('is deployment webhooks, build id dev from the sources, made current only when none is', () => {
+    // Vitest runs the sources: no compiled build is defined here.
+    expect(loadConfig(base).worker.deployment).toEqual({ name: 'webhooks', buildId: 'dev', setCurrent: 'if-none' });
+    expect(loadConfig(base).worker.workflowBundlePath).toBeUndefined();
+  });
+
+  it('takes the name, build id and policy from the environment, or none at all with versioning off', () => {
+    const worker = loadConfig({ ...base, WORKER_DEPLOYMENT_NAME: 'billing-hooks', WORKER_BUILD_ID: 'v2-rc1', WORKER_SET_CURRENT: 'never' }).worker;
+    expect(worker.deployment).toEqual({ name: 'billing-hooks', buildId: 'v2-rc1', setCurrent: 'never' });
+    expect(loadConfig({ ...base, WORKER_VERSIONING: 'off' }).worker.deployment).toBeUndefined();
+  });
+
+  it('refuses names Temporal would read differently and unknown policies, naming the variable', () => {
+    // Temporal writes a version as deployment.buildId or deployment:buildId: neither may hold those.
+    expect(() => loadConfig({ ...base, WORKER_DEPLOYMENT_NAME: 'web.hooks' })).toThrow(/WORKER_DEPLOYMENT_NAME/);
+    expect(() => loadConfig({ ...base, WORKER_BUILD_ID: 'a:b' })).toThrow(/WORKER_BUILD_ID/);
+    expect(() => loadConfig({ ...base, WORKER_SET_CURRENT: 'sometimes' })).toThrow(/WORKER_SET_CURRENT/);
+    expect(() => loadConfig({ ...base, WORKER_VERSIONING: 'yes' })).toThrow(/WORKER_VERSIONING/);
+  });
+});
