@@ -4,7 +4,7 @@
  * server gets them from its flags instead (scripts/dev/temporal-dev-server.ts).
  */
 import type { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { searchAttributeFlags } from '../../workflows/search-attributes';
 
