@@ -144,7 +144,7 @@ export function createRoutes({ services, tokens, maxEventsLimit, portalKeys, met
   app.onError((err, c) => {
     const problem = toProblem(err);
     if (problem.status >= 500 && problem.retryAfterSeconds !== undefined) refusals.note({ method: c.req.method, path: c.req.path, detail: problem.detail });
-    else if (problem.status >= 500) logJson('error', 'request failed', { method: c.req.method, path: c.req.path, error: String(err), stack: (err).stack });
+    else if (problem.status >= 500) logJson('error', 'request failed', { method: c.req.method, path: c.req.path, error: String(err), ...causeOf(err), stack: err.stack });
     const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
     if (problem.retryAfterSeconds !== undefined) headers['retry-after'] = String(problem.retryAfterSeconds);
     return c.body(JSON.stringify(problem), problem.status as 400, headers);
@@ -184,6 +184,17 @@ function toProblem(err: unknown): ProblemError {
     return unavailable('Temporal did not confirm in time; nothing of this request is acknowledged: retry it with the same event ids', 1);
   }
   return new ProblemError(500, 'Internal Server Error', 'the request failed; see the API log');
+}
+
+/** What a wrapped error says underneath (Temporal's ServiceError wraps the gRPC status and its details). */
+function causeOf(err: Error): { cause?: string } {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause === undefined) return {};
+  if (cause instanceof Error) {
+    const details = 'details' in cause && typeof cause.details === 'string' && cause.details ? ` (${cause.details})` : '';
+    return { cause: `${cause.name}: ${cause.message}${details}` };
+  }
+  return { cause: JSON.stringify(cause) };
 }
 
 /** Without PORTAL_SECRET each process signs with its own key: links work only on the process that issued them. */

@@ -221,7 +221,11 @@ export class Cluster {
 
   async createSubscription(partnerId: string, batching: { windowMs: number; maxEvents: number }): Promise<string> {
     const [api] = this.apiUrls();
-    const id = await createSubscription(api!, HARNESS_TOKEN, partnerId, { url: this.stack.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching });
+    const id = await createSubscription(api!, HARNESS_TOKEN, partnerId, { url: this.stack.receiver.url(`/hook/${partnerId}`), eventTypes: ['chaos.tick'], batching }).catch((err: unknown) => {
+      // The API's log says why: a 500 carries no detail.
+      const log = this.stack.apis.map((process) => process.output().split('\n').filter((line) => line.includes('"error"')).slice(-3).join('\n')).join('\n');
+      throw new Error(`${(err as Error).message}\nthe API's last errors:\n${log}`);
+    });
     this.subscriptionIds.set(partnerId, id);
     return id;
   }

@@ -91,12 +91,17 @@ export async function versioningOf(client: Client, workflowId: string): Promise<
   return { behavior: behavior.replace('VERSIONING_BEHAVIOR_', ''), buildId: info?.deploymentVersion?.buildId ?? undefined };
 }
 
-/** Every workflow task failure (a nondeterminism error is one) in every history of the namespace. */
-export async function workflowTaskFailures(cluster: Cluster): Promise<string[]> {
+/**
+ * Every workflow task failure (a nondeterminism error is one) in every history of the namespace,
+ * but in the batch the drill terminated: a task in flight when a run is terminated is failed by
+ * Temporal (FORCE_CLOSE_COMMAND).
+ */
+export async function workflowTaskFailures(cluster: Cluster, terminated: string): Promise<string[]> {
   const client = codecClient(cluster);
   const failures: string[] = [];
   const { EventType } = proto.temporal.api.enums.v1;
   for await (const execution of client.workflow.list()) {
+    if (execution.workflowId === terminated && execution.status.name === 'TERMINATED') continue;
     const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     for (const event of history.events ?? []) {
       if (event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) continue;
@@ -158,7 +163,14 @@ export async function deployUnderLoad(cluster: Cluster, notes: string[]): Promis
     await drain(client, deployment, v1);
     await v1Worker.stop(30_000);
     await sleep(3_000);
-    return { v1, v2: next.buildId, recovery: { workflowId: recovery.workflowId, before: recoveryBefore, after: recoveryAfter }, rollbackWindow, v2Worker, remove: next.remove };
+    return {
+      v1,
+      v2: next.buildId,
+      recovery: { workflowId: recovery.workflowId, terminatedBatch: batchWorkflowId(recovery.batchId), before: recoveryBefore, after: recoveryAfter },
+      rollbackWindow,
+      v2Worker,
+      remove: next.remove,
+    };
   } catch (err) {
     next.remove();
     throw err;
@@ -168,7 +180,7 @@ export async function deployUnderLoad(cluster: Cluster, notes: string[]): Promis
 export interface DrillOutcome {
   v1: string;
   v2: string;
-  recovery: { workflowId: string; before: { behavior: string; buildId: string | undefined }; after: { behavior: string; buildId: string | undefined } };
+  recovery: { workflowId: string; terminatedBatch: string; before: { behavior: string; buildId: string | undefined }; after: { behavior: string; buildId: string | undefined } };
   /** When v1 was current again (from 2 s after the switch): batches cut then carry no v2 mark. */
   rollbackWindow: { from: number; to: number };
   v2Worker: StackProcess;

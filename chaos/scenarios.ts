@@ -177,7 +177,7 @@ function deployScenario(temporal: 'dev' | 'cluster'): Scenario {
           checkNotes.push(`batches cut by v2: ${batches.v2}, by v1: ${batches.unmarked}; cut while rolled back: ${batches.inRollback}, of them by v2: ${batches.markedInRollback}`);
           if (batches.v2 === 0) problems.push('no batch was cut by v2: the new version never ran');
           if (batches.inRollback === 0 || batches.markedInRollback > 0) problems.push('the rollback did not move the subscriptions back to v1');
-          const failures = await workflowTaskFailures(settled);
+          const failures = await workflowTaskFailures(settled, drill.recovery.terminatedBatch);
           checkNotes.push(`workflow task failures in every history: ${failures.length}`);
           problems.push(...failures);
           return problems;

@@ -65,7 +65,10 @@ export class BatchStore {
         throw isGoneError(err) ? new NotFoundError(`there is no batch ${batchId}`) : err;
       },
     );
-    const events = history.events ?? [];
+    let events = history.events ?? [];
+    // Read side by side, the description can be the newer: closed, with a history read just before
+    // its closing event. Then the history again, which has it (the attempts of a failed batch are there).
+    if (description.status.name !== 'RUNNING' && !isClosingEvent(events[events.length - 1])) events = (await handle.fetchHistory()).events ?? [];
     const input = await this.decodeFirst<DeliveryWorkflowInput>(
       events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
     );
@@ -301,3 +304,16 @@ function innermostMessage(failure: Failure | null | undefined): string | undefin
   return current?.message ?? undefined;
 }
 
+/** Whether `event` closes a run (completed, failed, timed out, terminated, cancelled, continued as new). */
+function isClosingEvent(event: proto.temporal.api.history.v1.IHistoryEvent | undefined): boolean {
+  const type = event?.eventType;
+  const { EventType } = proto.temporal.api.enums.v1;
+  return (
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+  );
+}
