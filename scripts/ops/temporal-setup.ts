@@ -57,16 +57,35 @@ export async function registerSearchAttributes(connection: Connection, namespace
   return Object.keys(missing);
 }
 
-/** Both, retrying while a new namespace reaches every service's cache (seconds on a new cluster). */
+/**
+ * Both, retrying while a new namespace reaches every service's cache (seconds on a new cluster);
+ * then waits until the frontend takes a query naming every search attribute. The operator service
+ * answers from the database at once, but the frontend validates a workflow's search attributes
+ * against its namespace cache, which learns of new ones seconds later: a worker or an API started
+ * in between had its first workflow refused ("no mapping defined for search attribute").
+ */
 export async function setUpNamespace(connection: Connection, namespace: string, timeoutMs = 60_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await ensureNamespace(connection, namespace);
-      return await registerSearchAttributes(connection, namespace);
+      const added = await registerSearchAttributes(connection, namespace);
+      await connection.workflowService.countWorkflowExecutions({ namespace, query: searchableQuery() });
+      return added;
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** A visibility query that names each of the project's search attributes, with a value of its type. */
+export function searchableQuery(): string {
+  const literal: Record<string, string> = { Keyword: "''", KeywordList: "''", Int: '0', Datetime: "'2000-01-01T00:00:00Z'" };
+  return searchAttributeFlags
+    .map((flag) => {
+      const [name = '', type = ''] = flag.split('=');
+      return `${name} ${type === 'Datetime' ? '>' : '!='} ${literal[type]}`;
+    })
+    .join(' OR ');
 }
