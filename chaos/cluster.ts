@@ -26,6 +26,10 @@ export interface LoggedRequest {
   path: string;
   /** Answered 2xx: the partner took it. */
   accepted: boolean;
+  /** When the receiver had the whole request (ms since the epoch). */
+  receivedAt: number;
+  /** The attempt number the request says it is (`webhook-attempt`). */
+  attempt: number;
 }
 
 export interface ClusterShape {
@@ -69,7 +73,13 @@ export class Cluster {
     stack.receiver.responder = (request) => {
       this.waiting--;
       const reply = this.failingPaths.has(request.path) ? 503 : this.replyFor(this.receiverMode);
-      this.log.push({ body: request.body, path: request.path, accepted: typeof reply === 'number' && reply >= 200 && reply < 300 });
+      this.log.push({
+        body: request.body,
+        path: request.path,
+        accepted: typeof reply === 'number' && reply >= 200 && reply < 300,
+        receivedAt: request.receivedAt,
+        attempt: Number(request.headers['webhook-attempt'] ?? 0),
+      });
       return reply;
     };
   }

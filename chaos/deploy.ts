@@ -21,7 +21,8 @@ import { root, sleep } from '../harness/processes';
 import { HARNESS_TOKEN } from '../harness/token';
 import type { StackProcess } from '../harness/stack';
 import { batchWorkflowId } from '../workflows/ids';
-import type { Cluster } from './cluster';
+import { retrySchedule } from '../domain/schedule';
+import type { Cluster, LoggedRequest } from './cluster';
 
 /** What the drill's new version changes in workflows/subscription.ts: each batch's memo says it was cut by v2. */
 const CHANGE = {
@@ -210,6 +211,36 @@ async function startRecovery(cluster: Cluster, note: (text: string) => void): Pr
   if (recovered.status !== 202) throw new Error(`the recovery was refused: ${recovered.status} ${await recovered.text()}`);
   note(`batch ${batchId} terminated while failing; a recovery redelivers it`);
   return { workflowId: `recovery:${partner}:${subscriptionId}`, batchId };
+}
+
+/**
+ * Whether each batch kept its retry schedule across the deploy: its attempts numbered upwards
+ * from 1 (one cut off by a stopping worker may be missing), and none before its wait had passed
+ * since the one before (DELIVERY_BACKOFF_SCALE `scale`; the receiver sends no Retry-After).
+ * `except`: paths whose batches were redelivered on purpose (a fresh 26 attempts).
+ */
+export function scheduleProblems(log: readonly LoggedRequest[], scale: number, except: string[]): string[] {
+  const schedule = retrySchedule(scale);
+  const byBatch = new Map<string, LoggedRequest[]>();
+  for (const request of log) {
+    if (except.includes(request.path)) continue;
+    const batchId = (JSON.parse(request.body) as { batch_id: string }).batch_id;
+    byBatch.set(batchId, [...(byBatch.get(batchId) ?? []), request]);
+  }
+  const problems: string[] = [];
+  for (const [batchId, requests] of byBatch) {
+    if (requests[0]!.attempt !== 1) problems.push(`batch ${batchId}: its first request says attempt ${requests[0]!.attempt}`);
+    for (let i = 1; i < requests.length; i++) {
+      const [before, after] = [requests[i - 1]!, requests[i]!];
+      if (after.attempt <= before.attempt) problems.push(`batch ${batchId}: attempt ${after.attempt} came after attempt ${before.attempt}`);
+      const dueMs = (schedule[after.attempt - 1]?.offsetMs ?? Infinity) - (schedule[before.attempt - 1]?.offsetMs ?? 0);
+      // A millisecond's slack for the clocks' resolution.
+      if (after.attempt > before.attempt && after.receivedAt - before.receivedAt < dueMs - 1) {
+        problems.push(`batch ${batchId}: attempt ${after.attempt} came ${after.receivedAt - before.receivedAt} ms after attempt ${before.attempt}, before its wait of ${Math.round(dueMs)} ms`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** The recovery's progress once the run settled. */

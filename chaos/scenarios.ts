@@ -7,7 +7,7 @@ import { checkInvariants, violations, type BatchingRule, type ReceivedBody, type
 import { HARNESS_TOKEN } from '../harness/token';
 import { sleep } from '../harness/processes';
 import { Cluster, type ClusterShape, type ReceiverMode } from './cluster';
-import { batchesByVersion, deployUnderLoad, recoveryProgress, workflowTaskFailures } from './deploy';
+import { batchesByVersion, deployUnderLoad, recoveryProgress, scheduleProblems, workflowTaskFailures } from './deploy';
 import { Producers } from './producers';
 
 export interface ScenarioOptions {
@@ -177,6 +177,10 @@ function deployScenario(temporal: 'dev' | 'cluster'): Scenario {
           checkNotes.push(`batches cut by v2: ${batches.v2}, by v1: ${batches.unmarked}; cut while rolled back: ${batches.inRollback}, of them by v2: ${batches.markedInRollback}`);
           if (batches.v2 === 0) problems.push('no batch was cut by v2: the new version never ran');
           if (batches.inRollback === 0 || batches.markedInRollback > 0) problems.push('the rollback did not move the subscriptions back to v1');
+          const late = scheduleProblems(settled.log, Number(settled.env.DELIVERY_BACKOFF_SCALE), ['/hook/chaos-recovery']);
+          const retried = new Set(settled.log.filter((request) => request.attempt > 1).map((request) => request.body)).size;
+          checkNotes.push(`batches retried: ${retried}; attempts out of their schedule: ${late.length}`);
+          problems.push(...late.slice(0, 10));
           const failures = await workflowTaskFailures(settled, drill.recovery.terminatedBatch);
           checkNotes.push(`workflow task failures in every history: ${failures.length}`);
           problems.push(...failures);
