@@ -16,7 +16,7 @@ import { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { buildInfoFile } from '../scripts/build/entry-points';
 import { loadConfig } from '../platform/config';
-import { WorkerDeployment } from '../platform/worker-deployment';
+import { claimCurrent, WorkerDeployment } from '../platform/worker-deployment';
 import { root, sleep } from '../harness/processes';
 import { HARNESS_TOKEN } from '../harness/token';
 import type { StackProcess } from '../harness/stack';
@@ -52,18 +52,9 @@ export function buildIdOf(checkout: string): string {
   return (JSON.parse(readFileSync(join(checkout, 'dist', buildInfoFile), 'utf8')) as { buildId: string }).buildId;
 }
 
-/** Makes `buildId` current once its workers poll (Temporal refuses a version it has not seen yet). */
-export async function makeCurrent(deployment: WorkerDeployment, buildId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await deployment.setCurrent(buildId);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(500);
-    }
-  }
+/** Makes `buildId` current once its workers poll, as a worker with WORKER_SET_CURRENT=always does. */
+async function makeCurrent(deployment: WorkerDeployment, buildId: string): Promise<void> {
+  await claimCurrent(deployment, buildId, 'always', AbortSignal.timeout(60_000));
 }
 
 /** Visibility's name for a version: `deployment:buildId`. */

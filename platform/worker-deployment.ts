@@ -1,8 +1,8 @@
 /**
  * The Worker Deployment this product's workers belong to, read and steered through Temporal's API:
- * which version is current and ramping, and whether an old version has drained. Used by the worker
- * (to make the first version of a deployment current) and by the deploy fault scenario; operators
- * type the same operations with `temporal worker deployment …` (docs/operations.md, "Deploying").
+ * which version is current, and making one current. Used by the worker (to make the first version
+ * of a deployment current) and by the deploy fault scenario; operators type the same operations,
+ * and ramp and drain, with `temporal worker deployment …` (docs/operations.md, "Deploying").
  */
 import proto from '@temporalio/proto';
 
@@ -21,8 +21,6 @@ export interface DeploymentRouting {
   /** What a change must present, so that two operators cannot overwrite each other's. */
   conflictToken: Uint8Array;
 }
-
-export type Drainage = 'draining' | 'drained' | 'unspecified';
 
 export class WorkerDeployment {
   constructor(
@@ -58,32 +56,6 @@ export class WorkerDeployment {
       identity: this.identity,
       ...(conflictToken ? { conflictToken } : {}),
     });
-  }
-
-  /** Sends `percentage` of new and auto-upgrading workflows to `buildId` (0 with no build id: stop ramping). */
-  async setRamping(buildId: string | undefined, percentage: number): Promise<void> {
-    await this.service.setWorkerDeploymentRampingVersion({
-      namespace: this.namespace,
-      deploymentName: this.name,
-      ...(buildId ? { buildId } : {}),
-      percentage,
-      identity: this.identity,
-    });
-  }
-
-  /** Whether pinned workflows still run on `buildId` (draining) or none does (drained). */
-  async drainage(buildId: string): Promise<Drainage> {
-    const response = await this.service.describeWorkerDeploymentVersion({
-      namespace: this.namespace,
-      deploymentVersion: { deploymentName: this.name, buildId },
-    });
-    const status = response.workerDeploymentVersionInfo?.drainageInfo?.status;
-    const { VersionDrainageStatus } = proto.temporal.api.enums.v1;
-    return status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED
-      ? 'drained'
-      : status === VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING
-        ? 'draining'
-        : 'unspecified';
   }
 }
 

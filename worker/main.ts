@@ -43,8 +43,9 @@ async function settleCurrentVersion(
 ): Promise<void> {
   const log = Runtime.instance().logger;
   try {
-    const outcome = await claimCurrent(new WorkerDeployment(connection.workflowService, namespace, deployment.name), deployment.buildId, deployment.setCurrent, signal);
-    const routing = outcome === 'left-alone' ? await new WorkerDeployment(connection.workflowService, namespace, deployment.name).routing() : undefined;
+    const workerDeployment = new WorkerDeployment(connection.workflowService, namespace, deployment.name);
+    const outcome = await claimCurrent(workerDeployment, deployment.buildId, deployment.setCurrent, signal);
+    const routing = outcome === 'left-alone' ? await workerDeployment.routing() : undefined;
     log.info(`worker: version ${outcome}`, { deployment: deployment.name, buildId: deployment.buildId, current: routing?.current ?? deployment.buildId });
   } catch (err) {
     if (!signal.aborted) log.warn('worker: could not settle the current version', { error: String(err), deployment: deployment.name, buildId: deployment.buildId });
