@@ -148,8 +148,10 @@ export async function deployUnderLoad(cluster: Cluster, notes: string[]): Promis
     v1Worker.start();
     await makeCurrent(deployment, v1);
     const rolledBackAt = Date.now();
-    await sleep(6_000);
-    const rollbackWindow = { from: rolledBackAt + 2_000, to: Date.now() };
+    await sleep(8_000);
+    // A task already on a v2 worker's own (sticky) queue may still run there for up to
+    // WORKER_STICKY_QUEUE_TIMEOUT_MS (3 s): judge the batches cut from a second after that.
+    const rollbackWindow = { from: rolledBackAt + 4_000, to: Date.now() };
     note('rolling forward: v2 current again; v1 drained and stopped');
     await makeCurrent(deployment, next.buildId);
     await drain(client, deployment, v1);
@@ -173,7 +175,7 @@ export interface DrillOutcome {
   v1: string;
   v2: string;
   recovery: { workflowId: string; terminatedBatch: string; before: { behavior: string; buildId: string | undefined }; after: { behavior: string; buildId: string | undefined } };
-  /** When v1 was current again (from 2 s after the switch): batches cut then carry no v2 mark. */
+  /** When v1 was current again (from 4 s after the switch): batches cut then carry no v2 mark. */
   rollbackWindow: { from: number; to: number };
   v2Worker: StackProcess;
   remove: () => void;
